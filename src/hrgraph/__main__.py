@@ -1,0 +1,3 @@
+from hrgraph.cli import main
+
+main()

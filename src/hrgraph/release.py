@@ -1,0 +1,408 @@
+"""Build an immutable release: parse, validate (a Violation refuses the release), then write
+`releases/<version>/` in a temporary folder, rename it into place and switch `current` atomically,
+so that a build killed at any moment never leaves a half-written release that could be served."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from hrgraph import __version__
+from hrgraph.config import CANONICAL_BASE, Settings
+from hrgraph.description import PREFIXES as DESCRIPTION_PREFIXES
+from hrgraph.description import FileEntry, describe
+from hrgraph.errors import NonConformingError, ReleaseError
+from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources
+from hrgraph.tables import tables
+from hrgraph.validation import Report, Result, validate
+
+CURRENT = "current"
+MANIFEST = "release.json"
+SUMS = "SHA256SUMS"
+STORE = "store"
+DESCRIPTION_GRAPH = ox.NamedNode(GRAPH_BASE + "release/description")
+REPORT_GRAPH = ox.NamedNode(GRAPH_BASE + "release/shacl-report")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+SH = "http://www.w3.org/ns/shacl#"
+
+#: name, pyoxigraph format, media type, gzip?, title
+DUMPS: tuple[tuple[str, ox.RdfFormat, str, bool, dict[str, str]], ...] = (
+    (
+        "hrgraph.ttl",
+        ox.RdfFormat.TURTLE,
+        "text/turtle",
+        False,
+        {"en": "The whole graph (Turtle)", "fr": "Le graphe complet (Turtle)"},
+    ),
+    (
+        "hrgraph.nt.gz",
+        ox.RdfFormat.N_TRIPLES,
+        "application/n-triples",
+        True,
+        {"en": "The whole graph (N-Triples, gzip)", "fr": "Le graphe complet (N-Triples, gzip)"},
+    ),
+    (
+        "hrgraph.jsonld",
+        ox.RdfFormat.JSON_LD,
+        "application/ld+json",
+        False,
+        {"en": "The whole graph (JSON-LD)", "fr": "Le graphe complet (JSON-LD)"},
+    ),
+    (
+        "hrgraph.trig",
+        ox.RdfFormat.TRIG,
+        "application/trig",
+        False,
+        {
+            "en": "One named graph per source file (TriG)",
+            "fr": "Un graphe nommé par fichier source (TriG)",
+        },
+    ),
+)
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class BuildResult:
+    version: str
+    path: Path
+    built: bool
+    report: Report | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class Steps:
+    """Times each step and says when it starts and ends (the build's progress display)."""
+
+    def __init__(self, echo: Echo) -> None:
+        self.echo = echo
+        self.timings: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, name: str, what: str) -> Iterator[None]:
+        self.echo(f"{what} ...")
+        start = time.perf_counter()
+        yield
+        elapsed = time.perf_counter() - start
+        self.timings[name] = self.timings.get(name, 0.0) + elapsed
+        self.echo(f"{what}: done in {elapsed:.2f} s")
+
+
+def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
+    steps = Steps(echo)
+    with steps("parse", "reading sources"):
+        sources = load_sources(settings)
+    digest = fingerprint(sources, settings.base_iri, __version__)
+    version = settings.version or f"{__version__}+{digest[:10]}"
+    settings.releases.mkdir(parents=True, exist_ok=True)
+    with _locked(settings.releases):
+        target = settings.releases / version
+        if target.exists():
+            _check_same(target, digest)
+            switch_current(settings.releases, version)
+            echo(f"release {version} is up to date")
+            return BuildResult(version, target, built=False, timings=steps.timings)
+        with steps("validate", f"validating {sources.count()} triples against the shapes"):
+            report = validate(sources)
+        if not report.conforms:
+            raise NonConformingError(report)
+        _remove_stale(settings.releases)
+        work = settings.releases / f".build-{version}-{os.getpid()}"
+        try:
+            work.mkdir()
+            _write(work, sources, report, settings, version, digest, steps)
+            _fsync_tree(work)
+            os.rename(work, target)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        switch_current(settings.releases, version)
+    echo(f"release {version} written to {target}")
+    return BuildResult(version, target, built=True, report=report, timings=steps.timings)
+
+
+def _write(
+    work: Path,
+    sources: Sources,
+    report: Report,
+    settings: Settings,
+    version: str,
+    digest: str,
+    steps: Steps,
+) -> None:
+    base = settings.base_iri
+    prefixes = {p: _rebase_iri(ns, base) for p, ns in sorted(sources.prefixes.items()) if p}
+    with steps("serialize", "writing dumps, tables and descriptions"):
+        quads = sorted(rebase(sources.quads(), base), key=_order)
+        entries = [
+            _dump(work, name, fmt, media, gz, title, quads, prefixes)
+            for name, fmt, media, gz, title in DUMPS
+        ]
+        entries += _tables(work, quads, prefixes)
+        report_quads = report_to_quads(report.results, base)
+        entries.append(
+            _write_file(
+                work,
+                "shacl-report.ttl",
+                "text/turtle",
+                _turtle(report_quads, prefixes),
+                {"en": "SHACL validation report", "fr": "Rapport de validation SHACL"},
+            )
+        )
+        issued = _issued()
+        description = describe(base, version, issued, entries, quads, DESCRIPTION_GRAPH)
+        (work / "description.ttl").write_bytes(
+            _turtle(sorted(description, key=_order), {**prefixes, **DESCRIPTION_PREFIXES})
+        )
+        manifest = {
+            "version": version,
+            "fingerprint": digest,
+            "base_iri": base,
+            "issued": issued,
+            "triples": len(quads),
+            "hrgraph": __version__,
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        _write_sums(work)
+    with steps("store", "loading the query store"):
+        # Loading serialized N-Quads is pyoxigraph's fastest path (no Python objects per quad).
+        store = ox.Store(str(work / STORE))
+        everything = _serialize([*quads, *description, *report_quads], ox.RdfFormat.N_QUADS)
+        store.bulk_load(input=everything, format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store
+
+
+def rebase(quads: Iterable[ox.Quad], base: str) -> Iterator[ox.Quad]:
+    """Rewrite IRIs under the canonical base to `base` (the sources always use the canonical)."""
+    if base == CANONICAL_BASE:
+        yield from quads
+        return
+    for q in quads:
+        yield ox.Quad(
+            _rebase_term(q.subject, base),
+            _rebase_term(q.predicate, base),
+            _rebase_term(q.object, base),
+            _rebase_term(q.graph_name, base),
+        )
+
+
+def _rebase_term(term: Any, base: str) -> Any:
+    if isinstance(term, ox.NamedNode) and term.value.startswith(CANONICAL_BASE):
+        return ox.NamedNode(base + term.value[len(CANONICAL_BASE) :])
+    return term
+
+
+def _rebase_iri(iri: str, base: str) -> str:
+    return base + iri[len(CANONICAL_BASE) :] if iri.startswith(CANONICAL_BASE) else iri
+
+
+def _order(quad: ox.Quad) -> tuple[str, str, bool, str, str]:
+    predicate = quad.predicate.value
+    return (
+        str(quad.graph_name),
+        str(quad.subject),
+        predicate != RDF_TYPE,
+        predicate,
+        str(quad.object),
+    )
+
+
+def _serialize(
+    items: Iterable[ox.Quad] | Iterable[ox.Triple],
+    fmt: ox.RdfFormat,
+    prefixes: dict[str, str] | None = None,
+) -> bytes:
+    data = ox.serialize(items, format=fmt, prefixes=prefixes)
+    assert data is not None  # no output file given: pyoxigraph returns the bytes
+    return data
+
+
+def _turtle(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> bytes:
+    return _serialize((q.triple for q in quads), ox.RdfFormat.TURTLE, prefixes)
+
+
+def _dump(
+    work: Path,
+    name: str,
+    fmt: ox.RdfFormat,
+    media: str,
+    gz: bool,
+    title: dict[str, str],
+    quads: list[ox.Quad],
+    prefixes: dict[str, str],
+) -> FileEntry:
+    if fmt.supports_datasets:
+        data = _serialize(quads, fmt, prefixes)
+    else:
+        data = _serialize(
+            (q.triple for q in quads), fmt, None if fmt == ox.RdfFormat.N_TRIPLES else prefixes
+        )
+    if gz:
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return _write_file(work, name, media, data, title)
+
+
+def _tables(work: Path, quads: list[ox.Quad], prefixes: dict[str, str]) -> list[FileEntry]:
+    (work / "csv").mkdir()
+    return [
+        _write_file(
+            work,
+            f"csv/{stem}.csv",
+            "text/csv",
+            text.encode(),
+            {"en": f"Table of {stem} (CSV)", "fr": f"Tableau : {stem} (CSV)"},
+        )
+        for stem, text in tables(quads, prefixes).items()
+    ]
+
+
+def _write_file(work: Path, name: str, media: str, data: bytes, title: dict[str, str]) -> FileEntry:
+    (work / name).write_bytes(data)
+    return FileEntry(name, media, len(data), hashlib.sha256(data).hexdigest(), title)
+
+
+def report_to_quads(results: list[Result], base: str) -> list[ox.Quad]:
+    """The validation report as SHACL RDF with stable blank-node labels (deterministic)."""
+    g = REPORT_GRAPH
+    report = ox.BlankNode("report")
+    conforms = not any(r.severity == "Violation" for r in results)
+    quads = [
+        ox.Quad(report, ox.NamedNode(RDF_TYPE), ox.NamedNode(SH + "ValidationReport"), g),
+        ox.Quad(
+            report,
+            ox.NamedNode(SH + "conforms"),
+            ox.Literal(
+                str(conforms).lower(),
+                datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"),
+            ),
+            g,
+        ),
+    ]
+    for index, r in enumerate(results):
+        node = ox.BlankNode(f"result{index}")
+        focus = (
+            ox.NamedNode(_rebase_iri(r.focus, base))
+            if "://" in r.focus
+            else ox.BlankNode(f"focus{index}")
+        )
+        quads += [
+            ox.Quad(report, ox.NamedNode(SH + "result"), node, g),
+            ox.Quad(node, ox.NamedNode(RDF_TYPE), ox.NamedNode(SH + "ValidationResult"), g),
+            ox.Quad(node, ox.NamedNode(SH + "resultSeverity"), ox.NamedNode(SH + r.severity), g),
+            ox.Quad(node, ox.NamedNode(SH + "focusNode"), focus, g),
+            ox.Quad(
+                node, ox.NamedNode(SH + "sourceConstraintComponent"), ox.NamedNode(r.constraint), g
+            ),
+        ]
+        if r.path:
+            quads.append(ox.Quad(node, ox.NamedNode(SH + "resultPath"), ox.NamedNode(r.path), g))
+        for lang, text in sorted(r.messages.items()):
+            quads.append(
+                ox.Quad(
+                    node, ox.NamedNode(SH + "resultMessage"), ox.Literal(text, language=lang), g
+                )
+            )
+    return quads
+
+
+def _issued() -> str:
+    # SOURCE_DATE_EPOCH (reproducible-builds.org) makes the description byte-identical too.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.date().isoformat()
+
+
+def _write_sums(work: Path) -> None:
+    lines = []
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        relative = path.relative_to(work).as_posix()
+        if relative.startswith(STORE + "/"):
+            continue
+        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {relative}\n")
+    (work / SUMS).write_text("".join(lines))
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def switch_current(releases: Path, version: str) -> None:
+    """Point `current` at `version` by renaming a new symlink over it (atomic on POSIX)."""
+    link = releases / CURRENT
+    if link.is_symlink() and os.readlink(link) == version:
+        return
+    temporary = releases / f".{CURRENT}-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    temporary.symlink_to(version)
+    os.replace(temporary, link)
+    _fsync_dir(releases)
+
+
+def current_release(releases: Path) -> Path | None:
+    link = releases / CURRENT
+    if not link.is_symlink():
+        return None
+    target = releases / os.readlink(link)
+    return target if (target / MANIFEST).is_file() else None
+
+
+def read_manifest(release: Path) -> dict[str, object]:
+    try:
+        manifest: dict[str, object] = json.loads((release / MANIFEST).read_text())
+    except (OSError, ValueError) as error:
+        raise ReleaseError(f"{release}: not a complete release ({error})") from None
+    return manifest
+
+
+def _check_same(target: Path, digest: str) -> None:
+    if read_manifest(target).get("fingerprint") != digest:
+        raise ReleaseError(
+            f"release {target.name} already exists and was built from other sources; releases "
+            "are immutable: choose a new version with --version (or HRGRAPH_VERSION)"
+        )
+
+
+def _remove_stale(releases: Path) -> None:
+    # Called under the lock: any leftover build folder belongs to a build that died.
+    for leftover in releases.glob(".build-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(releases: Path) -> Iterator[None]:
+    with (releases / ".lock").open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReleaseError(
+                f"another build is writing to {releases}; wait for it to finish"
+            ) from None
+        yield

@@ -1,0 +1,254 @@
+"""Validate the sources against the shapes: pySHACL plus two checks SHACL cannot make on a merged
+graph (a resource described in two places; a subject outside the base). Results carry the file and
+line where the focus node is defined."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+import pyshacl
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, SH, XSD
+from rdflib.term import Node
+
+from hrgraph.config import CANONICAL_BASE
+from hrgraph.sources import Location, Sources
+
+HRSH = Namespace(CANONICAL_BASE + "shapes#")
+SEVERITIES = ("Violation", "Warning", "Info")
+_XSD_STRING = str(XSD.string)
+
+
+@dataclass(frozen=True)
+class Result:
+    severity: str
+    focus: str
+    path: str | None
+    constraint: str
+    messages: dict[str, str]
+    value: str | None = None
+    shape: str | None = None
+    location: Location | None = None
+
+    def message(self, lang: str = "en") -> str:
+        return self.messages.get(lang) or next(iter(self.messages.values()), "")
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    graph: Graph = field(repr=False)
+    prefixes: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def conforms(self) -> bool:
+        return self.count("Violation") == 0
+
+    def count(self, severity: str) -> int:
+        return sum(1 for r in self.results if r.severity == severity)
+
+    def short(self, iri: str | None) -> str:
+        if iri is None:
+            return "-"
+        best = max(
+            ((p, ns) for p, ns in self.prefixes.items() if iri.startswith(ns) and p),
+            key=lambda item: len(item[1]),
+            default=None,
+        )
+        return f"{best[0]}:{iri[len(best[1]) :]}" if best else f"<{iri}>"
+
+    def summary(self) -> str:
+        verdict = "conforms" if self.conforms else "does not conform"
+        return (
+            f"{verdict}: {self.count('Violation')} violation(s), "
+            f"{self.count('Warning')} warning(s), {self.count('Info')} info"
+        )
+
+
+def validate(sources: Sources) -> Report:
+    data = to_rdflib(sources.quads(("ontology", "data")))
+    shapes = to_rdflib(sources.quads(("shapes",)))
+    _, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    results = [*source_checks(sources), *read_results(report_graph)]
+    results = [_located(r, sources) for r in results]
+    results.sort(key=lambda r: (SEVERITIES.index(r.severity), str(r.location), r.focus))
+    add_results(report_graph, [r for r in results if r.constraint.startswith(str(HRSH))])
+    return Report(results, report_graph, sources.prefixes)
+
+
+def to_rdflib(quads: Iterable[ox.Quad]) -> Graph:
+    """The triples of `quads` as an rdflib Graph (for pySHACL). Terms repeat a lot (predicates,
+    classes, shared objects), so each distinct term is converted once."""
+    graph = Graph()
+    add = graph.add
+    cache: dict[object, Node] = {}
+
+    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+        converted = cache.get(t)
+        if converted is None:
+            converted = cache[t] = _term(t)
+        return converted
+
+    for quad in quads:
+        add((term(quad.subject), term(quad.predicate), term(quad.object)))
+    return graph
+
+
+def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise TypeError(f"RDF-star triple terms are not supported in sources: {term}")
+
+
+def source_checks(sources: Sources) -> list[Result]:
+    """Each resource described in one place; every data subject under <base>id/."""
+    results: list[Result] = []
+    for iri, places in sources.definitions.items():
+        if len(places) > 1:
+            others = ", ".join(str(p) for p in places[1:])
+            results.append(
+                Result(
+                    "Violation",
+                    iri,
+                    None,
+                    str(HRSH.DefinedOnceConstraintComponent),
+                    {
+                        "en": f"described in more than one place (also at {others}): two resources "
+                        "share this IRI, or one is split; give each its own slug or merge them",
+                        "fr": f"décrit à plus d'un endroit (aussi à {others}) : deux ressources "
+                        "partagent cet IRI, ou une ressource est scindée ; donnez à chacune son "
+                        "propre identifiant ou fusionnez-les",
+                    },
+                )
+            )
+    base = CANONICAL_BASE + "id/"
+    seen: set[str] = set()
+    for source in sources.files:
+        if source.role != "data":
+            continue
+        for quad in source.quads:
+            subject = quad.subject
+            if isinstance(subject, ox.NamedNode) and not subject.value.startswith(base):
+                if subject.value in seen:
+                    continue
+                seen.add(subject.value)
+                results.append(
+                    Result(
+                        "Violation",
+                        subject.value,
+                        None,
+                        str(HRSH.UnderBaseConstraintComponent),
+                        {
+                            "en": f"a resource in data/ needs an IRI {base}<type>/<slug>",
+                            "fr": f"une ressource de data/ doit avoir un IRI {base}<type>/<slug>",
+                        },
+                    )
+                )
+    return results
+
+
+def read_results(report: Graph) -> list[Result]:
+    results = []
+    for node in report.subjects(RDF.type, SH.ValidationResult):
+        severity = str(report.value(node, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
+        messages = {
+            (m.language or "en"): str(m)
+            for m in report.objects(node, SH.resultMessage)
+            if isinstance(m, Literal)
+        }
+        path, value, shape = (
+            report.value(node, p) for p in (SH.resultPath, SH.value, SH.sourceShape)
+        )
+        results.append(
+            Result(
+                severity,
+                str(report.value(node, SH.focusNode)),
+                str(path) if isinstance(path, URIRef) else None,
+                str(report.value(node, SH.sourceConstraintComponent)),
+                messages,
+                None if value is None else str(value),
+                str(shape) if isinstance(shape, URIRef) else None,
+            )
+        )
+    return results
+
+
+def _located(result: Result, sources: Sources) -> Result:
+    location = sources.locate(result.focus)
+    if location is None:
+        return result
+    return Result(**{**result.__dict__, "location": location})
+
+
+def add_results(graph: Graph, results: list[Result]) -> None:
+    """Write hrgraph's own source-check results into the SHACL report graph."""
+    report = next(graph.subjects(RDF.type, SH.ValidationReport), None)
+    for result in results:
+        node = BNode()
+        graph.add((node, RDF.type, SH.ValidationResult))
+        graph.add((node, SH.resultSeverity, SH[result.severity]))
+        graph.add((node, SH.focusNode, URIRef(result.focus)))
+        graph.add((node, SH.sourceConstraintComponent, URIRef(result.constraint)))
+        for lang, text in result.messages.items():
+            graph.add((node, SH.resultMessage, Literal(text, lang=lang)))
+        if report is not None:
+            graph.add((report, SH.result, node))
+            if result.severity == "Violation":
+                graph.set((report, SH.conforms, Literal(False)))
+
+
+def render_text(report: Report, lang: str = "en") -> str:
+    lines = []
+    for r in report.results:
+        where = str(r.location) if r.location else "(no defining line)"
+        lines.append(f"{r.severity:<9} {where}  {report.short(r.focus)}  {report.short(r.path)}")
+        lines.append(f"          {r.message(lang)}")
+    lines.append(report.summary())
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> str:
+    return (
+        json.dumps(
+            {
+                "conforms": report.conforms,
+                "violations": report.count("Violation"),
+                "warnings": report.count("Warning"),
+                "results": [
+                    {
+                        "severity": r.severity,
+                        "focusNode": r.focus,
+                        "path": r.path,
+                        "constraint": r.constraint,
+                        "shape": r.shape,
+                        "value": r.value,
+                        "message": r.messages,
+                        "file": str(r.location.path) if r.location else None,
+                        "line": r.location.line if r.location else None,
+                    }
+                    for r in report.results
+                ],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def render_turtle(report: Report) -> str:
+    report.graph.bind("sh", SH)
+    report.graph.bind("hrsh", HRSH)
+    return report.graph.serialize(format="turtle")

@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.namespace import SH
+
+from bad_inputs import OUTSIDE_BASE, PROGRAM_WITHOUT_SOURCE, WRONG_DATATYPE
+from hrgraph.config import Settings
+from hrgraph.sources import load_sources
+from hrgraph.validation import (
+    HRSH,
+    Report,
+    render_json,
+    render_text,
+    render_turtle,
+    validate,
+)
+
+ID = "https://w3id.org/hrgraph/id/"
+DCT_SOURCE = "http://purl.org/dc/terms/source"
+
+
+def report_for(
+    sources: Path, make_settings: Callable[..., Settings], name: str, text: str
+) -> Report:
+    (sources / "data" / name).write_text(text, encoding="utf-8")
+    return validate(load_sources(make_settings(sources)))
+
+
+def violations(report: Report) -> set[tuple[str, str | None, str]]:
+    return {
+        (r.focus, r.path, r.constraint.rsplit("#", 1)[-1])
+        for r in report.results
+        if r.severity == "Violation"
+    }
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Report:
+    from hrgraph.config import load_settings
+
+    return validate(load_sources(load_settings({}, environ={})))
+
+
+def test_shipped_sources_conform(shipped: Report) -> None:
+    assert shipped.conforms, render_text(shipped)
+
+
+def test_shipped_sources_have_no_warnings(shipped: Report) -> None:
+    assert shipped.count("Warning") == 0, render_text(shipped)
+
+
+def test_program_without_source_names_focus_path_and_line(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    report = report_for(sources, make_settings, "bad.ttl", PROGRAM_WITHOUT_SOURCE)
+    focus = ID + "program/test-unsourced"
+    assert (focus, DCT_SOURCE, "MinCountConstraintComponent") in violations(report)
+    result = next(r for r in report.results if r.focus == focus and r.path == DCT_SOURCE)
+    assert result.location is not None
+    assert (result.location.path.name, result.location.line) == ("bad.ttl", 10)
+    assert result.messages.keys() >= {"en", "fr"}
+
+
+def test_wrong_datatype_is_a_violation(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    report = report_for(sources, make_settings, "bad.ttl", WRONG_DATATYPE)
+    assert (
+        ID + "figure/test-not-a-number",
+        "https://w3id.org/hrgraph/ontology#value",
+        "DatatypeConstraintComponent",
+    ) in violations(report)
+
+
+def test_subject_outside_the_base_is_a_violation(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    report = report_for(sources, make_settings, "bad.ttl", OUTSIDE_BASE)
+    assert ("http://example.org/elsewhere", None, "UnderBaseConstraintComponent") in violations(
+        report
+    )
+
+
+def test_two_resources_with_one_slug_are_reported_with_both_places(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    pages = (sources / "data" / "pages.ttl").read_text()
+    block = pages[pages.index("page:chrn-18 a") : pages.index("page:chrn-19 a")]
+    header = pages[: pages.index("page:chrn-18 a")]
+    report = report_for(sources, make_settings, "again.ttl", header + block)
+    focus = ID + "page/chrn-18"
+    assert (focus, None, "DefinedOnceConstraintComponent") in violations(report)
+    result = next(r for r in report.results if r.focus == focus and r.path is None)
+    assert "again.ttl" in result.message() or "pages.ttl" in result.message()
+
+
+def test_text_report_has_severity_location_focus_and_message(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    text = render_text(report_for(sources, make_settings, "bad.ttl", PROGRAM_WITHOUT_SOURCE))
+    assert re.search(
+        r"^Violation\s+\S*bad\.ttl:10\s+program:test-unsourced\s+dct:source$", text, re.M
+    ), text
+    assert "does not conform: " in text.splitlines()[-1]
+
+
+def test_french_messages_on_request(sources: Path, make_settings: Callable[..., Settings]) -> None:
+    report = report_for(sources, make_settings, "bad.ttl", PROGRAM_WITHOUT_SOURCE)
+    assert render_text(report, "fr") != render_text(report, "en")
+
+
+def test_json_and_turtle_reports_carry_the_same_results(
+    sources: Path, make_settings: Callable[..., Settings]
+) -> None:
+    report = report_for(sources, make_settings, "bad.ttl", OUTSIDE_BASE)
+    data = json.loads(render_json(report))
+    assert data["conforms"] is False
+    assert (
+        data["violations"]
+        == report.count("Violation")
+        == len([r for r in data["results"] if r["severity"] == "Violation"])
+    )
+    graph = Graph().parse(data=render_turtle(report), format="turtle")
+    constraints = {str(o) for o in graph.objects(None, SH.sourceConstraintComponent)}
+    assert str(HRSH.UnderBaseConstraintComponent) in constraints
+    assert len(list(graph.subjects(SH.resultSeverity, SH.Violation))) == data["violations"]
