@@ -38,6 +38,26 @@ def _base_iri(value: str) -> str:
     return value
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 3600:
+        raise ValueError("must be a number of seconds between 0 and 3600")
+    return number
+
+
+def _remote(value: str) -> str:
+    if value and urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError("must be an http(s) URL of a SPARQL 1.1 Protocol query endpoint")
+    return value
+
+
 def _version(value: str) -> str:
     allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_+")
     if (value and not set(value) <= allowed) or value.startswith(".") or value == "current":
@@ -71,6 +91,27 @@ SETTINGS: tuple[Setting, ...] = (
         "release version (default: package version + source digest)",
         _version,
     ),
+    Setting("host", lambda: "127.0.0.1", "address to serve on", str),
+    Setting("port", lambda: 8000, "port to serve on", _positive_int),
+    Setting("workers", lambda: 1, "server processes (each serves the same release)", _positive_int),
+    Setting("query_workers", lambda: 2, "query processes per server process", _positive_int),
+    Setting("query_timeout", lambda: 30.0, "time limit of one query, in seconds", _seconds),
+    Setting(
+        "max_result_bytes", lambda: 50_000_000, "largest query result, in bytes", _positive_int
+    ),
+    Setting(
+        "max_query_bytes",
+        lambda: 100_000,
+        "largest query text or request body, in bytes",
+        _positive_int,
+    ),
+    Setting("max_nesting", lambda: 100, "deepest nesting of { ( [ in a query", _positive_int),
+    Setting(
+        "remote_endpoint",
+        lambda: "",
+        "SPARQL 1.1 query endpoint to delegate queries to (empty: the embedded engine)",
+        _remote,
+    ),
 )
 
 
@@ -80,6 +121,15 @@ class Settings:
     releases: Path
     base_iri: str
     version: str
+    host: str
+    port: int
+    workers: int
+    query_workers: int
+    query_timeout: float
+    max_result_bytes: int
+    max_query_bytes: int
+    max_nesting: int
+    remote_endpoint: str
 
     @property
     def ontology_dir(self) -> Path:

@@ -4,7 +4,21 @@
     ├── ConfigError               a setting has a bad value
     ├── SourceError               a source file cannot be read as RDF (path, line, column)
     ├── NonConformingError        validation found Violations; exit code 1 (carries the report)
-    └── ReleaseError              a release cannot be written or read
+    ├── ReleaseError              a release cannot be written or read
+    ├── NotFoundError             no such resource, file or release (HTTP 404)
+    └── QueryError                a SPARQL request cannot be answered (HTTP 4xx; see `status`)
+        ├── QuerySyntaxError      the query does not parse (line, column)            400
+        ├── UnknownPrefixError    a prefixed name uses an undeclared prefix          400
+        ├── QueryRefusedError     an update, SERVICE, LOAD or a FROM outside the store 400
+        ├── UpdateRefusedError    SPARQL Update is refused: the endpoint is read-only 403
+        ├── QueryTooLargeError    the query or body is over the size limit            413
+        ├── QueryTimeoutError     the query ran past the time limit                   503
+        ├── ResultTooLargeError   the result is over the result-size cap              422
+        ├── NotAcceptableError    no representation fits the Accept header            406
+        └── EngineCrashError      whatever ran the query died on it                   400
+
+The HTTP layer maps the tree to status codes and bodies in one place (`app.py`); the CLI maps it
+to exit codes in one place (`cli.py`).
 
 The CLI maps the tree to exit codes in one place (`cli.py`); nothing else prints tracebacks.
 """
@@ -61,3 +75,61 @@ class NonConformingError(HrgraphError):
 
 class ReleaseError(HrgraphError):
     """A release directory cannot be written, found or trusted."""
+
+
+class NotFoundError(HrgraphError):
+    """No such resource, file or release."""
+
+
+class QueryError(HrgraphError):
+    """A SPARQL request that cannot be answered; `status` is its HTTP status code."""
+
+    status = 400
+    #: the setting that controls the limit that applied, if any (named in the message too)
+    setting: str | None = None
+
+
+class QuerySyntaxError(QueryError):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None) -> None:
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(f"syntax error at {where}{message}" if where else message)
+
+
+class UnknownPrefixError(QuerySyntaxError):
+    def __init__(self, prefix: str, line: int, column: int) -> None:
+        self.prefix = prefix
+        super().__init__(
+            f"the prefix '{prefix}:' is not declared; add PREFIX {prefix}: <...> to the query",
+            line,
+            column,
+        )
+
+
+class QueryRefusedError(QueryError):
+    """SERVICE, LOAD, or FROM/FROM NAMED naming a graph outside the store: no outbound requests."""
+
+
+class UpdateRefusedError(QueryError):
+    status = 403
+
+
+class QueryTooLargeError(QueryError):
+    status = 413
+
+
+class QueryTimeoutError(QueryError):
+    status = 503
+
+
+class ResultTooLargeError(QueryError):
+    status = 422
+
+
+class NotAcceptableError(QueryError):
+    status = 406
+
+
+class EngineCrashError(QueryError):
+    """The process running the query died (for example a pyoxigraph stack overflow)."""
