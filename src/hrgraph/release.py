@@ -202,8 +202,15 @@ def rebase(quads: Iterable[ox.Quad], base: str) -> Iterator[ox.Quad]:
 
 
 def _rebase_term(term: Any, base: str) -> Any:
+    # IRIs, and plain literals that spell an IRI under the base (vann:preferredNamespaceUri).
     if isinstance(term, ox.NamedNode) and term.value.startswith(CANONICAL_BASE):
         return ox.NamedNode(base + term.value[len(CANONICAL_BASE) :])
+    if (
+        isinstance(term, ox.Literal)
+        and term.language is None
+        and term.value.startswith(CANONICAL_BASE)
+    ):
+        return ox.Literal(base + term.value[len(CANONICAL_BASE) :], datatype=term.datatype)
     return term
 
 
@@ -246,7 +253,7 @@ def _dump(
     quads: list[ox.Quad],
     prefixes: dict[str, str],
 ) -> FileEntry:
-    if fmt.supports_datasets:
+    if fmt == ox.RdfFormat.TRIG:
         data = _serialize(quads, fmt, prefixes)
     else:
         data = _serialize(
