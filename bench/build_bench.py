@@ -125,12 +125,10 @@ def run(sizes: list[int]) -> list[dict[str, object]]:
 
 def report(rows: list[dict[str, object]]) -> str:
     lines = [
-        "# Benchmarks",
+        "## Release build",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` (`bench/build_bench.py`) on: "
         f"{machine()}.",
-        "",
-        "## Release build (issue 2)",
         "",
         "Synthetic sources of the shipped graph's shape (`bench/generate.py`), built by "
         "`hrgraph build` in a fresh process. The baseline, measured in the same run on the same "
@@ -163,8 +161,21 @@ def main() -> None:
     args = parser.parse_args()
     rows = run([int(s) for s in args.sizes.split(",")])
     text = report(rows)
-    args.out.write_text(text)
+    update_section(args.out, "build", text)
     print(text)
+
+
+def update_section(path: Path, name: str, text: str) -> None:
+    """Replace this benchmark's section of BENCHMARKS.md, keeping the others."""
+    start, end = f"<!-- bench:{name}:start -->", f"<!-- bench:{name}:end -->"
+    block = f"{start}\n{text}{end}\n"
+    old = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        new = before + block + rest.split(end, 1)[1].lstrip("\n")
+    else:
+        new = old.rstrip("\n") + "\n\n" + block
+    path.write_text(new)
 
 
 if __name__ == "__main__":
