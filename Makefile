@@ -15,13 +15,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Builds the release if the sources changed (a no-op otherwise). Serving comes with the publisher
-# issue; until then `make run` stops after the build and says where the release is.
+# Serves the current release on http://127.0.0.1:8000/, building it first if the sources changed
+# (a no-op otherwise).
 run: setup
-	$(BIN)/hrgraph build
-	@echo "The release is built (releases/current). Serving it over HTTP is not implemented yet."
+	$(BIN)/hrgraph serve
 
-build: run
+build: setup
+	$(BIN)/hrgraph build
 
 validate: setup
 	$(BIN)/hrgraph validate

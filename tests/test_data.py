@@ -15,24 +15,71 @@ ID = CANONICAL_BASE + "id/"
 HR = "https://w3id.org/hrgraph/ontology#"
 
 #: Every CONFIRMED organization of domain-sources.md (site visits, partners, funders, project).
-ORGANIZATIONS = """canadian-harm-reduction-network canadian-aids-society health-canada catie
-ontario-hiv-treatment-network blood-ties-four-directions solid streetworks
-boyle-street-community-services aadac mount-carmel-clinic winnipeg-harvest elizabeth-fry-society
-agence-sante-abitibi-temiscamingue sandy-hill-community-health-centre ottawa-public-health
-centre-amethyst bruce-house sobriety-house conseil-regional-de-sante-champlain
-childrens-aid-society ontario-mohltc-aids-bureau point-de-reperes pipq moisson-quebec
-mainline-needle-exchange direction-180 nova-scotia-advisory-commission-on-aids iwk-grace
-aids-committee-of-newfoundland-and-labrador community-youth-network choices-for-youth
-youth-and-family-services eastern-health naomi-centre canadian-red-cross
-newfoundland-and-labrador-housing-corporation ankors west-kootenay-boundary-addiction-services
-canadian-centre-on-substance-abuse""".split()
+ORGANIZATIONS = [
+    "canadian-harm-reduction-network",
+    "canadian-aids-society",
+    "health-canada",
+    "catie",
+    "ontario-hiv-treatment-network",
+    "blood-ties-four-directions",
+    "solid",
+    "streetworks",
+    "boyle-street-community-services",
+    "aadac",
+    "mount-carmel-clinic",
+    "winnipeg-harvest",
+    "elizabeth-fry-society",
+    "agence-sante-abitibi-temiscamingue",
+    "sandy-hill-community-health-centre",
+    "ottawa-public-health",
+    "centre-amethyst",
+    "bruce-house",
+    "sobriety-house",
+    "conseil-regional-de-sante-champlain",
+    "childrens-aid-society",
+    "ontario-mohltc-aids-bureau",
+    "point-de-reperes",
+    "pipq",
+    "moisson-quebec",
+    "mainline-needle-exchange",
+    "direction-180",
+    "nova-scotia-advisory-commission-on-aids",
+    "iwk-grace",
+    "aids-committee-of-newfoundland-and-labrador",
+    "community-youth-network",
+    "choices-for-youth",
+    "youth-and-family-services",
+    "eastern-health",
+    "naomi-centre",
+    "canadian-red-cross",
+    "newfoundland-and-labrador-housing-corporation",
+    "ankors",
+    "west-kootenay-boundary-addiction-services",
+    "canadian-centre-on-substance-abuse",
+]
 
 #: Every CONFIRMED program of domain-sources.md.
-PROGRAMS = """blood-ties-needle-exchange blood-ties-safer-crack-kits whitehorse-outreach-van
-solid-peer-outreach streetworks-outreach sage-house sos-solvent-users-group essais oasis
-ottawa-needle-exchange-site ottawa-safer-crack-use-initiative pipq-drop-in guides-de-rue
-mainline-fixed-site mainline-mobile-outreach direction-180 swap street-reach
-tommy-sexton-centre""".split()
+PROGRAMS = [
+    "blood-ties-needle-exchange",
+    "blood-ties-safer-crack-kits",
+    "whitehorse-outreach-van",
+    "solid-peer-outreach",
+    "streetworks-outreach",
+    "sage-house",
+    "sos-solvent-users-group",
+    "essais",
+    "oasis",
+    "ottawa-needle-exchange-site",
+    "ottawa-safer-crack-use-initiative",
+    "pipq-drop-in",
+    "guides-de-rue",
+    "mainline-fixed-site",
+    "mainline-mobile-outreach",
+    "direction-180",
+    "swap",
+    "street-reach",
+    "tommy-sexton-centre",
+]
 
 CITIES = "whitehorse victoria edmonton winnipeg rouyn-noranda ottawa quebec halifax st-johns"
 

@@ -96,6 +96,32 @@ def build(**options: Any) -> None:
     click.echo(result.path)
 
 
+@cli.command()
+@settings_options(
+    "sources",
+    "releases",
+    "base_iri",
+    "host",
+    "port",
+    "workers",
+    "query_workers",
+    "query_timeout",
+    "max_result_bytes",
+    "max_query_bytes",
+    "max_nesting",
+    "remote_endpoint",
+    "remote_store",
+)
+def serve(**options: Any) -> None:
+    """Serve the current release: SPARQL endpoint, resource pages, downloads.
+
+    Builds the release first when there is none or the sources changed.
+    """
+    from hrgraph.server import serve as run_server
+
+    run_server(_settings(options), echo=_echo)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="hrgraph", standalone_mode=False)

@@ -112,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         "SPARQL 1.1 query endpoint to delegate queries to (empty: the embedded engine)",
         _remote,
     ),
+    Setting(
+        "remote_store",
+        lambda: "",
+        "Graph Store Protocol URL the release is loaded into before queries go to "
+        "remote_endpoint, e.g. http://127.0.0.1:7878/store (empty: do not load)",
+        _remote,
+    ),
 )
 
 
@@ -130,6 +137,7 @@ class Settings:
     max_query_bytes: int
     max_nesting: int
     remote_endpoint: str
+    remote_store: str
 
     @property
     def ontology_dir(self) -> Path:

@@ -7,6 +7,7 @@
     ├── ReleaseError              a release cannot be written or read
     ├── NotFoundError             no such resource, file or release (HTTP 404)
     └── QueryError                a SPARQL request cannot be answered (HTTP 4xx; see `status`)
+        ├── BadRequestError       a malformed request (form, encoding, content type) 400/415
         ├── QuerySyntaxError      the query does not parse (line, column)            400
         ├── UnknownPrefixError    a prefixed name uses an undeclared prefix          400
         ├── QueryRefusedError     an update, SERVICE, LOAD or a FROM outside the store 400
@@ -87,6 +88,14 @@ class QueryError(HrgraphError):
     status = 400
     #: the setting that controls the limit that applied, if any (named in the message too)
     setting: str | None = None
+
+
+class BadRequestError(QueryError):
+    """A malformed request: form body, percent-encoding, content type or charset (400 or 415)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class QuerySyntaxError(QueryError):

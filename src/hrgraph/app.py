@@ -1,0 +1,191 @@
+"""`create_app(settings)`: the FastAPI application that serves the current release.
+
+Errors are mapped to HTTP here and only here: `QueryError.status` (4xx), NotFoundError 404,
+anything unexpected 500 (logged; the client never sees a traceback), each in the format the client
+asked for: JSON for machines, a small HTML page (echoing the query) for browsers, text for curl.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hrgraph import __version__, negotiation
+from hrgraph.config import Settings
+from hrgraph.errors import HrgraphError, NotFoundError, QueryError
+from hrgraph.publisher import Engine, EngineFactory, Publisher
+from hrgraph.web import RELEASE_HEADER
+
+log = logging.getLogger(__name__)
+
+#: Headers a browser script may read from a cross-origin answer.
+EXPOSED_HEADERS = ["ETag", "Link", "Content-Location", RELEASE_HEADER]
+
+
+def open_engine(release: Path, settings: Settings) -> Engine:
+    """The engine for a release: a remote SPARQL server when one is set, else embedded."""
+    if settings.remote_endpoint:
+        from hrgraph.remote import RemoteEngine
+
+        return RemoteEngine(release, settings, store_url=settings.remote_store)
+    from hrgraph.embedded import EmbeddedEngine
+
+    return EmbeddedEngine(release, settings)
+
+
+def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastAPI:
+    """The application; `engine` opens the engine of a release (a seam for tests)."""
+    from hrgraph import downloads, linked_data, protocol
+
+    publisher = Publisher(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        publisher.close()
+
+    app = FastAPI(
+        title="hrgraph",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.publisher = publisher
+    app.add_exception_handler(HrgraphError, handle_error)
+    app.add_exception_handler(HTTPException, handle_http)
+    app.add_exception_handler(RequestValidationError, handle_http)
+    app.add_exception_handler(Exception, handle_unexpected)
+    app.add_api_route("/", home, methods=["GET", "HEAD"], include_in_schema=False)
+    app.include_router(protocol.router)
+    app.include_router(downloads.router)
+    app.include_router(linked_data.router)  # last: its route catches every other path
+    app.add_middleware(SelectiveGZip)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+    )
+    return app
+
+
+def home(request: Request) -> Response:
+    from hrgraph.linked_data import templates
+
+    with request.app.state.publisher.snapshot() as release:
+        html = templates().get_template("home.html").render(release=release)
+        return HTMLResponse(html, headers={RELEASE_HEADER: release.version})
+
+
+class SelectiveGZip:
+    """gzip for everything but /downloads/: those files are served with Range requests (which
+    must count bytes of the file itself) and the big dumps are compressed already."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.plain = app
+        self.gzip = GZipMiddleware(app, minimum_size=1000, compresslevel=5)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/downloads/"):
+            await self.plain(scope, receive, send)
+        else:
+            await self.gzip(scope, receive, send)
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+def error_code(name: str) -> str:
+    """QuerySyntaxError → "query-syntax": the class, as a stable machine-readable code."""
+    name = name.removesuffix("Error") or name
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def status_of(error: HrgraphError) -> int:
+    if isinstance(error, QueryError):
+        return error.status
+    if isinstance(error, NotFoundError):
+        return 404
+    return 500
+
+
+async def handle_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HrgraphError)
+    status = status_of(error)
+    if status >= 500:
+        return await handle_unexpected(request, error)
+    return error_response(request, status, error_code(type(error).__name__), str(error), error)
+
+
+async def handle_http(request: Request, error: Exception) -> Response:
+    if isinstance(error, HTTPException):
+        status, detail = error.status_code, str(error.detail)
+        headers = dict(error.headers or {})
+    else:
+        status, detail, headers = 400, "the request is malformed", {}
+    code = {404: "not-found", 405: "method-not-allowed"}.get(status, "bad-request")
+    if status == 404:
+        detail = "no such page; see / for what this server publishes"
+    if status == 405:
+        detail = f"{request.method} is not allowed here (the endpoint is read-only)"
+    response = error_response(request, status, code, detail, None)
+    response.headers.update(headers)
+    return response
+
+
+async def handle_unexpected(request: Request, error: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
+    return error_response(
+        request, 500, "internal", "the server failed to answer; the error is logged", None
+    )
+
+
+def error_response(
+    request: Request, status: int, code: str, message: str, error: HrgraphError | None
+) -> Response:
+    """The one error shape, in the format the client prefers."""
+    body: dict[str, Any] = {
+        "error": code,
+        "message": message,
+        "status": status,
+        "line": getattr(error, "line", None),
+        "column": getattr(error, "column", None),
+        "setting": getattr(error, "setting", None),
+    }
+    headers = {"Cache-Control": "no-store"}
+    accept = request.headers.get("accept")
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    if negotiation.accepts_html(accept):
+        from hrgraph.linked_data import templates
+
+        query = getattr(request.state, "query", None)
+        suggestions = getattr(error, "suggestions", [])
+        html = (
+            templates()
+            .get_template("error.html")
+            .render(error=body, query=query, suggestions=suggestions)
+        )
+        return HTMLResponse(html, status_code=status, headers=headers)
+    if _wants_json(accept):
+        return JSONResponse(body, status_code=status, headers=headers)
+    return PlainTextResponse(f"{status} {code}: {message}\n", status_code=status, headers=headers)
+
+
+def _wants_json(accept: str | None) -> bool:
+    return any("json" in r.subtype and r.q > 0 for r in negotiation.parse_accept(accept))

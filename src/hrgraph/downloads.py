@@ -1,0 +1,203 @@
+"""Downloads and descriptions: /downloads/ (every release and file, with size and SHA-256),
+immutable versioned files, /downloads/latest/ redirects, /.well-known/void, /sitemap.xml.
+
+Only files named in a release's SHA256SUMS (and SHA256SUMS itself) are served: a request path is
+looked up in that list, never joined onto a folder, so no path can reach outside a release.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from hrgraph import negotiation
+from hrgraph.errors import NotFoundError
+from hrgraph.linked_data import documents, resources, templates
+from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
+from hrgraph.service import description_response
+from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of
+
+router = APIRouter()
+
+#: Media types of the files a release holds, by name ending (the rest is octet-stream).
+MEDIA_TYPES: dict[str, str] = {
+    ".ttl": "text/turtle",
+    ".nt.gz": "application/gzip",
+    ".jsonld": "application/ld+json",
+    ".trig": "application/trig",
+    ".csv": "text/csv",
+    ".json": "application/json",
+    "SHA256SUMS": "text/plain",
+}
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    size: int
+    sha256: str
+    url: str
+
+
+def media_type(name: str) -> str:
+    for ending, media in MEDIA_TYPES.items():
+        if name.endswith(ending):
+            return media
+    return "application/octet-stream"
+
+
+def versions(releases: Path) -> list[str]:
+    """Every complete release folder (newest name last); build folders and links are not."""
+    found = []
+    for entry in os.scandir(releases):
+        if entry.name.startswith(".") or entry.name == CURRENT or not entry.is_dir():
+            continue
+        if (Path(entry.path) / MANIFEST).is_file():
+            found.append(entry.name)
+    return sorted(found)
+
+
+def checksums(release: Path) -> dict[str, str]:
+    """File name → SHA-256, from the release's SHA256SUMS."""
+    sums: dict[str, str] = {}
+    for line in (release / SUMS).read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        if name:
+            sums[name] = digest
+    return sums
+
+
+def files(releases: Path, version: str) -> list[FileInfo]:
+    folder = releases / version
+    return [
+        FileInfo(name, (folder / name).stat().st_size, digest, f"/downloads/{version}/{name}")
+        for name, digest in sorted(checksums(folder).items())
+    ]
+
+
+def locate(releases: Path, version: str, name: str) -> Path:
+    """The file `name` of release `version`, if the release lists it; else NotFoundError."""
+    if version not in versions(releases):
+        raise NotFoundError(f"no release {version!r}; see /downloads/ for the list")
+    folder = releases / version
+    if name != SUMS and name not in checksums(folder):
+        raise NotFoundError(
+            f"release {version} has no file {name!r}; see /downloads/ for its files"
+        )
+    return folder / name
+
+
+@router.api_route("/downloads", methods=["GET", "HEAD"], include_in_schema=False)
+def downloads_redirect() -> Response:
+    return RedirectResponse("/downloads/", status_code=301)
+
+
+@router.api_route("/downloads/", methods=["GET", "HEAD"])
+def listing(request: Request) -> Response:
+    publisher = publisher_of(request)
+    releases = publisher.releases
+    with publisher.snapshot() as release:
+        current = release.version
+    listed = [
+        {
+            "version": v,
+            "current": v == current,
+            "issued": read_manifest(releases / v).get("issued"),
+            "files": [info.__dict__ for info in files(releases, v)],
+        }
+        for v in reversed(versions(releases))
+    ]
+    media = negotiation.choose(
+        request.headers.get("accept"),
+        ("text/html", "application/json"),
+        request.query_params.get("format"),
+    )
+    headers = {"Vary": "Accept", "Cache-Control": "no-cache", RELEASE_HEADER: current}
+    if media == "application/json":
+        return JSONResponse({"current": current, "releases": listed}, headers=headers)
+    html = templates().get_template("downloads.html").render(releases=listed, current=current)
+    return HTMLResponse(html, headers=headers)
+
+
+@router.api_route("/downloads/latest/{name:path}", methods=["GET", "HEAD"])
+def latest(request: Request, name: str) -> Response:
+    publisher = publisher_of(request)
+    with publisher.snapshot() as release:
+        locate(publisher.releases, release.version, name)
+        return RedirectResponse(
+            f"/downloads/{release.version}/{name}",
+            status_code=302,
+            headers={"Cache-Control": "no-cache", RELEASE_HEADER: release.version},
+        )
+
+
+@router.api_route("/downloads/{version}/{name:path}", methods=["GET", "HEAD"])
+def download(request: Request, version: str, name: str) -> Response:
+    path = locate(publisher_of(request).releases, version, name)
+    response = FileResponse(
+        path,
+        media_type=media_type(name),
+        headers={"Cache-Control": IMMUTABLE, RELEASE_HEADER: version},
+    )
+    stat = path.stat()
+    response.set_stat_headers(stat)
+    if _unchanged(request, response.headers["etag"], stat.st_mtime):
+        return Response(status_code=304, headers=_validators(response))
+    return response
+
+
+def _unchanged(request: Request, etag: str, mtime: float) -> bool:
+    """RFC 9110 13.1: If-None-Match wins over If-Modified-Since."""
+    none_match = request.headers.get("if-none-match")
+    if none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in none_match.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return int(mtime) <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+
+
+def _validators(response: Response) -> dict[str, str]:
+    keep = ("etag", "last-modified", "cache-control", RELEASE_HEADER.lower())
+    return {k: v for k, v in response.headers.items() if k in keep}
+
+
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"])
+def void(request: Request) -> Response:
+    with publisher_of(request).snapshot() as release:
+        return description_response(request, release, "void")
+
+
+@router.api_route("/sitemap.xml", methods=["GET", "HEAD"])
+def sitemap(request: Request) -> Response:
+    publisher = publisher_of(request)
+    root = str(request.base_url).rstrip("/")
+    with publisher.snapshot() as release:
+        base = release.base_iri
+        iris = set(resources(release, publisher.settings)) | set(
+            documents(release, publisher.settings)
+        )
+        paths = sorted(
+            {"/" + iri[len(base) :].partition("#")[0] for iri in iris if iri.startswith(base)}
+        )
+        issued = str(release.manifest.get("issued", ""))
+        version = release.version
+    entries = "".join(
+        f"<url><loc>{escape(root + path)}</loc><lastmod>{escape(issued)}</lastmod></url>\n"
+        for path in ["/", "/sparql", "/downloads/", *paths]
+    )
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + entries + "</urlset>\n"
+    )
+    return Response(body, media_type="application/xml", headers={RELEASE_HEADER: version})

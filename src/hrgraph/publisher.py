@@ -1,0 +1,201 @@
+"""The release being served, and the switch to a new one without dropping a request.
+
+Each request takes a snapshot (`Publisher.snapshot()`): the release and its engine, held for the
+whole request, so every part of a response comes from one release. A new `current` link is
+noticed on the next request (one readlink, a single syscall); the new release is opened while
+requests keep being served by the old one, then swapped in. The old engine is closed when its last
+request ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from hrgraph.config import Settings
+from hrgraph.engine import QueryAnswer, QueryEngine
+from hrgraph.errors import ReleaseError
+from hrgraph.release import CURRENT, MANIFEST, read_manifest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Engine(QueryEngine, Protocol):
+    """The engine interface plus the names of the release's graphs (for FROM checks)."""
+
+    @property
+    def graphs(self) -> frozenset[str]: ...
+
+
+EngineFactory = Callable[[Path, Settings], Engine]
+
+#: Bytes of answers kept per release: identical requests are answered without running the query
+#: again (an answer never changes within a release).
+CACHE_BYTES = 32_000_000
+#: Answers larger than this are not cached (they would evict many small ones).
+CACHE_ITEM_BYTES = 1_000_000
+
+
+class AnswerCache:
+    """A small thread-safe LRU of query answers, bounded by total bytes."""
+
+    def __init__(self, capacity: int = CACHE_BYTES) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, QueryAnswer] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> QueryAnswer | None:
+        with self._lock:
+            answer = self._items.get(key)
+            if answer is not None:
+                self._items.move_to_end(key)
+            return answer
+
+    def put(self, key: str, answer: QueryAnswer) -> None:
+        if len(answer.body) > CACHE_ITEM_BYTES:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = answer
+            self._size += len(answer.body)
+            while self._size > self.capacity:
+                _, old = self._items.popitem(last=False)
+                self._size -= len(old.body)
+
+
+@dataclass(eq=False)
+class Release:
+    """One opened release: its folder, manifest and engine."""
+
+    path: Path
+    manifest: dict[str, object]
+    engine: Engine
+    cache: AnswerCache = field(default_factory=AnswerCache)
+    users: int = 0
+    retired: bool = False
+    _memo: dict[str, Any] = field(default_factory=dict)
+    _memo_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value computed once per release (lists of resources, graph sizes)."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            value: T = self._memo[key]
+            return value
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def base_iri(self) -> str:
+        return str(self.manifest["base_iri"])
+
+    @property
+    def graphs(self) -> frozenset[str]:
+        return self.engine.graphs
+
+    @property
+    def triples(self) -> int:
+        value = self.manifest.get("triples", 0)
+        return value if isinstance(value, int) else 0
+
+
+def open_release(path: Path, settings: Settings, open_engine: EngineFactory) -> Release:
+    manifest = read_manifest(path)
+    for key in ("version", "base_iri"):
+        if not isinstance(manifest.get(key), str):
+            raise ReleaseError(f"{path / MANIFEST}: no {key!r}")
+    return Release(path.resolve(), manifest, open_engine(path, settings))
+
+
+class Publisher:
+    """Holds the current release and switches to a new one when `current` moves."""
+
+    def __init__(self, settings: Settings, open_engine: EngineFactory) -> None:
+        self.settings = settings
+        self.releases = settings.releases
+        self._open_engine = open_engine
+        self._lock = threading.Lock()
+        self._opening = threading.Lock()
+        self._target = self._read_link()
+        if self._target is None:
+            raise ReleaseError(
+                f"no release in {self.releases}: run `hrgraph build` (or `hrgraph serve`, which "
+                "builds one first)"
+            )
+        self._current = open_release(self.releases / self._target, settings, open_engine)
+
+    @property
+    def current(self) -> Release:
+        return self._current
+
+    def _read_link(self) -> str | None:
+        try:
+            target = os.readlink(self.releases / CURRENT)
+        except OSError:
+            return None
+        return target if (self.releases / target / MANIFEST).is_file() else None
+
+    def refresh(self) -> None:
+        """Open the release `current` points at if it moved; requests go on meanwhile."""
+        target = self._read_link()
+        if target is None or target == self._target:
+            return
+        # One thread opens the new release; the others keep serving the old one.
+        if not self._opening.acquire(blocking=False):
+            return
+        try:
+            self._switch(target)
+        finally:
+            self._opening.release()
+
+    def _switch(self, target: str) -> None:
+        try:
+            fresh = open_release(self.releases / target, self.settings, self._open_engine)
+        except Exception:
+            # A release that cannot be opened is not switched to: keep serving the old one.
+            log.exception("cannot open release %s; still serving %s", target, self._target)
+            self._target = target
+            return
+        with self._lock:
+            old, self._current, self._target = self._current, fresh, target
+            old.retired = True
+            idle = old.users == 0
+        log.info("now serving release %s", fresh.version)
+        if idle:
+            old.engine.close()
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Release]:
+        self.refresh()
+        with self._lock:
+            release = self._current
+            release.users += 1
+        try:
+            yield release
+        finally:
+            with self._lock:
+                release.users -= 1
+                idle = release.retired and release.users == 0
+            if idle:
+                release.engine.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._current.retired = True
+            idle = self._current.users == 0
+        if idle:
+            self._current.engine.close()
