@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run build validate test lint bench clean
+.PHONY: setup run build validate test lint browser bench bench-build bench-http clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml web/assets.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python scripts/fetch_assets.py
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,15 +28,38 @@ validate: setup
 	$(BIN)/hrgraph validate
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests scripts bench
+	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
-test: lint
+# A real headless Chromium and its driver for tests/test_browser.py, from Debian's packages
+# (Selenium is told where they are and never downloads a browser of its own). Installed when
+# missing, which needs root; a no-op once they are there.
+CHROMIUM     := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make browser: $(CHROMIUM) or $(CHROMEDRIVER) is missing. As root, run:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver" >&2; \
+	  exit 1; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+
+test: lint browser
 	$(BIN)/pytest
 
-bench: setup
+# Both benchmarks; results in BENCHMARKS.md. bench-http needs wrk (apt-get install wrk) and
+# installs rdflib-endpoint in its own venv under bench/.peers/ on first use.
+bench: bench-build bench-http
+
+bench-build: setup
 	$(BIN)/python bench/build_bench.py
 
+bench-http: setup
+	$(BIN)/python bench/http_bench.py
+
 clean:
-	rm -rf $(VENV) releases build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) releases build dist .pytest_cache .mypy_cache .ruff_cache src/hrgraph/static/vendor

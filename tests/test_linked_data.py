@@ -96,7 +96,10 @@ def test_html_page_content(client: httpx.Client) -> None:
     links = {a["href"] for a in page.find_all("a")}
     assert "/id/city/whitehorse.ttl" in links
     assert "/id/province/yukon" in links or any(h.startswith("/id/province/") for h in links)
-    alternates = {link["type"] for link in page.find_all("link", rel="alternate")}
+    formats = [
+        link for link in page.find_all("link", rel="alternate") if "hreflang" not in link.attrs
+    ]
+    alternates = {link["type"] for link in formats}  # the hreflang links are language alternates
     assert alternates == set(REPRESENTATIONS)
 
 

@@ -1,4 +1,4 @@
-"""The wheel carries the embedded default sources (ontology/, shapes/, data/)."""
+"""The wheel carries the embedded default sources (ontology/, shapes/, data/, queries/)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,13 @@ def test_wheel_embeds_ontology_shapes_and_data(tmp_path: Path) -> None:
     wheels = list(tmp_path.glob("hrgraph-*.whl"))
     assert len(wheels) == 1
     names = set(zipfile.ZipFile(wheels[0]).namelist())
-    for folder in ("ontology", "shapes", "data"):
-        expected = {f"hrgraph/_default/{folder}/{p.name}" for p in (ROOT / folder).glob("*.ttl")}
+    for folder, pattern in (
+        ("ontology", "*.ttl"),
+        ("shapes", "*.ttl"),
+        ("data", "*.ttl"),
+        ("queries", "*.rq"),
+    ):
+        expected = {f"hrgraph/_default/{folder}/{p.name}" for p in (ROOT / folder).glob(pattern)}
         assert expected, folder
         assert expected <= names, expected - names
     assert "hrgraph/py.typed" in names

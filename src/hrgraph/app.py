@@ -20,6 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hrgraph import __version__, negotiation
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: Headers a browser script may read from a cross-origin answer.
 EXPOSED_HEADERS = ["ETag", "Link", "Content-Location", RELEASE_HEADER]
+#: CSS, the map's styles and scripts: served by hrgraph itself (no CDN: pages work offline).
+STATIC = Path(__file__).parent / "static"
 
 
 def open_engine(release: Path, settings: Settings) -> Engine:
@@ -47,7 +50,7 @@ def open_engine(release: Path, settings: Settings) -> Engine:
 
 def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastAPI:
     """The application; `engine` opens the engine of a release (a seam for tests)."""
-    from hrgraph import downloads, linked_data, protocol
+    from hrgraph import canned, downloads, linked_data, pages, protocol, workbench
 
     publisher = Publisher(settings, engine)
 
@@ -69,9 +72,12 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
     app.add_exception_handler(HTTPException, handle_http)
     app.add_exception_handler(RequestValidationError, handle_http)
     app.add_exception_handler(Exception, handle_unexpected)
-    app.add_api_route("/", home, methods=["GET", "HEAD"], include_in_schema=False)
+    app.include_router(pages.router)  # the home page and /search
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(protocol.router)
     app.include_router(downloads.router)
+    app.include_router(workbench.router)
+    app.include_router(canned.router)
     app.include_router(linked_data.router)  # last: its route catches every other path
     app.add_middleware(SelectiveGZip)
     app.add_middleware(
@@ -82,14 +88,6 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
         expose_headers=EXPOSED_HEADERS,
     )
     return app
-
-
-def home(request: Request) -> Response:
-    from hrgraph.linked_data import templates
-
-    with request.app.state.publisher.snapshot() as release:
-        html = templates().get_template("home.html").render(release=release)
-        return HTMLResponse(html, headers={RELEASE_HEADER: release.version})
 
 
 class SelectiveGZip:

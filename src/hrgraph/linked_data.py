@@ -22,7 +22,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hrgraph import negotiation
 from hrgraph.config import Settings
-from hrgraph.engine import QueryAnswer
 from hrgraph.errors import NotFoundError
 from hrgraph.publisher import Release
 from hrgraph.service import description_response
@@ -249,33 +248,48 @@ class Section:
 
 @cache
 def templates() -> Environment:
-    return Environment(
+    from hrgraph import i18n
+
+    environment = Environment(
         loader=PackageLoader("hrgraph", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
+    # base.html reads these when a page does not pass its own language chrome (errors, downloads).
+    environment.globals.update(ui=i18n.strings, other_language=i18n.other)
+    return environment
 
 
 def page(
     request: Request, release: Release, settings: Settings, target: Target, headers: dict[str, str]
 ) -> Response:
-    etag = etag_of(release.version, "page", target.path)
-    if not_modified(request, etag):
-        return answer(request, release, etag, b"", "text/html", headers)
-    cached = release.cache.get(etag)
-    if cached is None:
-        # A page never changes within a release: render it once, like a query answer.
-        cached = QueryAnswer("text/html", render_page(release, settings, target).encode())
-        release.cache.put(etag, cached)
-    return answer(request, release, etag, cached.body, "text/html", headers)
+    from hrgraph import pages
+
+    if target.kind == "resource":
+        return pages.resource_response(
+            request, release, settings, target.iri, target.path, construct(target), headers
+        )
+    lang = pages.language_of(request)
+    etag = etag_of(release.version, "page", target.path, lang)
+    return pages.cached_html(
+        request,
+        release,
+        etag,
+        lambda: render_page(release, settings, target, lang),
+        {**headers, **pages.html_headers(lang)},
+    )
 
 
-def render_page(release: Release, settings: Settings, target: Target) -> str:
+def render_page(release: Release, settings: Settings, target: Target, lang: str = "en") -> str:
+    """Documents (/ontology, /shapes, /graph/...): every triple, grouped by subject."""
+    from hrgraph import pages
+
     result = run_json(release, settings, rows_query(target))
     sections = _sections(release.base_iri, bindings(result))
     return (
         templates()
         .get_template("resource.html")
         .render(
+            **pages.chrome("/" + target.path, lang),
             title=_title(sections, target),
             iri=target.iri,
             path=target.path,

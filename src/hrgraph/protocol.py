@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from hrgraph import safety
+from hrgraph import safety, workbench
 from hrgraph.errors import BadRequestError
 from hrgraph.service import service_description
 from hrgraph.web import (
@@ -64,7 +64,11 @@ def operation(params: Sequence[tuple[str, str]], body_query: str | None = None) 
 @router.api_route("/sparql", methods=["GET", "HEAD"], name="sparql")
 @router.api_route("/sparql/", methods=["GET", "HEAD"], include_in_schema=False)
 def sparql_get(request: Request) -> Response:
-    return respond(request, operation(query_params(request)))
+    op = operation(query_params(request))
+    if workbench.wants_workbench(request, op.format):
+        # A browser gets the query workbench (with its query's results, if it sent one).
+        return workbench.page(request, op.query, op.format, (op.default_graphs, op.named_graphs))
+    return respond(request, op)
 
 
 @router.post("/sparql")

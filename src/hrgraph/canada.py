@@ -1,0 +1,195 @@
+"""A map of Canada drawn by hrgraph itself: a hand-simplified outline (longitude, latitude) in a
+Lambert conformal conic projection (Statistics Canada's parameters), so the home page needs no
+tiles, fonts or scripts from anywhere. Points are projected into an SVG viewBox together with the
+city coordinates from the release, so both line up whatever the data says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+Point = tuple[float, float]
+
+#: The mainland, clockwise from the Yukon-Alaska border on the Arctic coast (about 110 km
+#: accuracy: enough to place nine cities, not to navigate).
+MAINLAND: tuple[Point, ...] = (
+    (-141.0, 69.6), (-141.0, 60.3), (-139.0, 60.0), (-137.6, 59.2), (-135.0, 59.6),
+    (-133.5, 58.5), (-131.5, 56.5), (-130.0, 55.9), (-130.4, 54.7), (-128.8, 53.0),
+    (-127.5, 51.5), (-125.0, 50.0), (-123.2, 49.1), (-123.0, 49.0), (-110.0, 49.0),
+    (-95.15, 49.0), (-95.15, 49.4), (-94.8, 49.3), (-89.6, 48.0), (-88.4, 48.3),
+    (-86.5, 48.7), (-84.8, 47.0), (-84.4, 46.5), (-83.5, 46.1), (-82.4, 45.3),
+    (-82.4, 43.0), (-83.1, 42.3), (-82.5, 42.0), (-80.0, 42.6), (-79.0, 42.9),
+    (-79.2, 43.4), (-76.4, 44.1), (-75.0, 45.0), (-71.5, 45.0), (-70.7, 45.4),
+    (-70.0, 46.7), (-69.2, 47.45), (-68.3, 47.35), (-67.8, 47.07), (-67.8, 45.7),
+    (-67.2, 45.2), (-66.0, 45.2), (-64.8, 45.6), (-65.9, 44.6), (-66.2, 43.9),
+    (-65.3, 43.5), (-63.6, 44.4), (-61.0, 45.2), (-59.8, 45.9), (-60.5, 47.0),
+    (-61.5, 46.3), (-62.0, 45.7), (-63.8, 45.8), (-64.5, 46.3), (-64.8, 47.0),
+    (-65.2, 47.8), (-66.3, 48.0), (-64.2, 48.8), (-66.4, 49.2), (-68.8, 48.6),
+    (-68.2, 49.3), (-66.4, 50.2), (-63.5, 50.2), (-60.0, 50.2), (-57.1, 51.4),
+    (-55.7, 52.1), (-56.0, 53.6), (-57.3, 54.6), (-59.5, 55.2), (-61.5, 56.3),
+    (-62.5, 57.5), (-63.8, 58.6), (-64.6, 60.3), (-65.5, 59.6), (-67.5, 58.4),
+    (-69.5, 58.8), (-69.9, 59.8), (-71.5, 61.1), (-73.0, 62.2), (-77.9, 62.4),
+    (-77.5, 60.0), (-77.8, 58.3), (-76.7, 56.5), (-77.5, 55.3), (-79.0, 54.0),
+    (-78.9, 52.0), (-79.8, 51.2), (-81.5, 52.5), (-82.2, 52.9), (-82.3, 55.1),
+    (-85.0, 55.3), (-88.0, 56.5), (-92.4, 57.0), (-94.2, 58.8), (-94.7, 60.0),
+    (-93.8, 61.5), (-92.5, 62.2), (-90.7, 63.2), (-88.5, 64.2), (-86.2, 66.5),
+    (-84.5, 67.5), (-82.5, 68.5), (-81.3, 69.3), (-85.5, 69.8), (-87.0, 68.0),
+    (-89.0, 68.8), (-94.5, 71.9), (-96.0, 68.0), (-98.0, 67.8), (-102.0, 67.8),
+    (-106.0, 68.3), (-108.5, 68.6), (-112.0, 67.8), (-115.5, 67.4), (-117.0, 68.9),
+    (-121.0, 69.6), (-124.5, 69.6), (-128.0, 70.2), (-131.0, 69.5), (-134.5, 69.4),
+    (-137.5, 69.0),
+)  # fmt: skip
+
+ISLANDS: tuple[tuple[Point, ...], ...] = (
+    # Vancouver Island
+    ((-128.4, 50.8), (-127.0, 50.0), (-125.5, 48.9), (-124.0, 48.4), (-123.3, 48.3),
+     (-123.3, 48.8), (-125.0, 50.0), (-127.2, 50.9)),
+    # Newfoundland
+    ((-59.4, 47.6), (-57.0, 47.6), (-55.4, 46.9), (-54.0, 47.0), (-53.6, 46.6),
+     (-52.6, 47.3), (-52.6, 47.8), (-53.2, 48.5), (-53.6, 49.3), (-55.6, 49.7),
+     (-55.8, 51.6), (-57.4, 50.6), (-58.6, 49.0), (-59.3, 48.4)),
+    # Prince Edward Island
+    ((-64.4, 46.7), (-62.0, 46.5), (-62.0, 46.0), (-63.8, 46.1)),
+    # Baffin Island
+    ((-65.5, 62.0), (-68.5, 62.8), (-72.0, 64.3), (-77.8, 64.6), (-73.5, 67.5),
+     (-75.5, 68.4), (-79.0, 69.8), (-84.5, 70.0), (-89.0, 73.5), (-85.0, 73.7),
+     (-80.0, 73.7), (-77.0, 72.6), (-71.0, 70.8), (-67.0, 69.5), (-64.5, 67.5),
+     (-61.9, 66.6), (-63.0, 65.0), (-64.5, 64.0)),
+    # Southampton Island
+    ((-80.5, 63.9), (-84.0, 63.6), (-86.5, 64.2), (-86.0, 65.6), (-83.5, 66.0),
+     (-81.5, 64.5)),
+    # Victoria Island
+    ((-119.0, 71.5), (-117.5, 70.6), (-113.0, 70.2), (-107.5, 68.9), (-101.8, 69.0),
+     (-102.5, 70.5), (-104.5, 71.0), (-106.0, 73.3), (-114.0, 73.3), (-117.5, 72.9)),
+    # Banks Island
+    ((-125.3, 71.9), (-123.0, 71.1), (-120.0, 71.6), (-119.6, 73.0), (-115.5, 73.5),
+     (-120.5, 74.4), (-124.5, 74.3)),
+    # Melville and Bathurst Islands
+    ((-116.5, 75.0), (-110.0, 74.9), (-106.0, 75.4), (-108.5, 76.7), (-114.5, 76.5),
+     (-117.5, 76.0)),
+    ((-101.0, 75.5), (-97.0, 75.2), (-96.7, 76.5), (-100.5, 76.6)),
+    # Devon Island
+    ((-80.0, 74.5), (-92.0, 74.5), (-92.5, 76.3), (-80.0, 76.2)),
+    # Ellesmere Island
+    ((-79.0, 76.3), (-89.5, 76.5), (-90.5, 78.0), (-88.0, 80.0), (-77.0, 82.5),
+     (-62.0, 82.8), (-64.0, 81.3), (-70.0, 79.4), (-78.0, 77.5)),
+    # Axel Heiberg Island
+    ((-89.0, 78.2), (-94.5, 78.3), (-96.0, 80.3), (-92.0, 81.2), (-88.5, 80.3)),
+)  # fmt: skip
+
+#: Lambert conformal conic: standard parallels 49°N and 77°N, origin 63.390675°N 91.866667°W.
+_PHI1, _PHI2 = math.radians(49.0), math.radians(77.0)
+_PHI0, _LAMBDA0 = math.radians(63.390675), math.radians(-91.866667)
+
+
+def _t(phi: float) -> float:
+    return math.tan(math.pi / 4 + phi / 2)
+
+
+_N = math.log(math.cos(_PHI1) / math.cos(_PHI2)) / math.log(_t(_PHI2) / _t(_PHI1))
+_F = math.cos(_PHI1) * _t(_PHI1) ** _N / _N
+_RHO0 = _F / _t(_PHI0) ** _N
+
+
+def project(lon: float, lat: float) -> Point:
+    """Unit-sphere Lambert conformal conic; y grows northward."""
+    rho = _F / _t(math.radians(lat)) ** _N
+    theta = _N * (math.radians(lon) - _LAMBDA0)
+    return rho * math.sin(theta), _RHO0 - rho * math.cos(theta)
+
+
+WIDTH = 1000.0
+MARGIN = 12.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Maps projected points into the SVG viewBox (y flipped: SVG y grows downward)."""
+
+    left: float
+    top: float
+    scale: float
+    height: float
+
+    def place(self, lon: float, lat: float) -> Point:
+        x, y = project(lon, lat)
+        return (
+            round(MARGIN + (x - self.left) * self.scale, 1),
+            round(MARGIN + (self.top - y) * self.scale, 1),
+        )
+
+
+def frame() -> Frame:
+    points = [project(lon, lat) for shape in (MAINLAND, *ISLANDS) for lon, lat in shape]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    scale = (WIDTH - 2 * MARGIN) / (max(xs) - min(xs))
+    height = (max(ys) - min(ys)) * scale + 2 * MARGIN
+    return Frame(min(xs), max(ys), scale, round(height, 1))
+
+
+def outline_paths(box: Frame) -> list[str]:
+    """One SVG path `d` per land shape."""
+    return [_path(box, shape) for shape in (MAINLAND, *ISLANDS)]
+
+
+def _path(box: Frame, shape: Sequence[Point]) -> str:
+    placed = [box.place(lon, lat) for lon, lat in shape]
+    return "M" + " L".join(f"{x},{y}" for x, y in placed) + " Z"
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A city on the map: its dot, and where its label goes (chosen not to overlap others)."""
+
+    href: str
+    label: str
+    x: float
+    y: float
+    label_x: float
+    label_y: float
+    anchor: str  # SVG text-anchor
+
+
+#: Label box estimate: the map is drawn at ~16px font; a character is about 0.6 em wide.
+_CHAR, _LINE = 10.0, 18.0
+_OFFSETS: tuple[tuple[float, float, str], ...] = (
+    (9, 5, "start"),
+    (-9, 5, "end"),
+    (9, -10, "start"),
+    (9, 20, "start"),
+    (-9, -10, "end"),
+    (-9, 20, "end"),
+)
+
+
+def markers(box: Frame, cities: Sequence[tuple[str, str, float, float]]) -> list[Marker]:
+    """Cities (href, label, lat, long) as markers, each label placed where it overlaps no label
+    placed before it (west to east), and stays inside the map."""
+    placed: list[tuple[float, float, float, float]] = []
+    found = []
+    for href, label, lat, lon in sorted(cities, key=lambda c: c[3]):
+        x, y = box.place(lon, lat)
+        width = len(label) * _CHAR
+        choice = _OFFSETS[0]
+        for offset in _OFFSETS:
+            rect = _rect(x, y, width, offset)
+            if rect[0] >= 0 and rect[2] <= WIDTH and not any(_overlap(rect, r) for r in placed):
+                choice = offset
+                break
+        placed.append(_rect(x, y, width, choice))
+        found.append(Marker(href, label, x, y, x + choice[0], y + choice[1], choice[2]))
+    return found
+
+
+def _rect(
+    x: float, y: float, width: float, offset: tuple[float, float, str]
+) -> tuple[float, float, float, float]:
+    dx, dy, anchor = offset
+    left = x + dx if anchor == "start" else x + dx - width
+    return left, y + dy - _LINE + 4, left + width, y + dy + 4
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

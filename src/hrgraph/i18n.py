@@ -1,0 +1,260 @@
+"""English and French for the human-facing pages: the language a request gets, the UI strings,
+the names of the kinds of resource, and labels for the predicates the ontology does not label.
+
+Labels of the data itself (cities, programs, hr: properties) come from the release, never from
+here: this module holds only what the data does not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES: tuple[str, ...] = ("en", "fr")
+DEFAULT = "en"
+#: The name of each language in itself (the switch is read by someone who may not read the other).
+NATIVE: dict[str, str] = {"en": "English", "fr": "Français"}
+
+
+def choose(param: str | None, accept_language: str | None) -> str:
+    """The page language: `?lang=` if it names one we have, else the best of Accept-Language by
+    q-value (ties: the header's order), else English."""
+    if param:
+        wanted = param.strip().lower()
+        if wanted in LANGUAGES:
+            return wanted
+    return _from_header(accept_language or "")
+
+
+def _from_header(header: str) -> str:
+    best, best_q = DEFAULT, 0.0
+    for part in header.split(","):
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = _q_value(params)
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def _q_value(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return max(0.0, min(1.0, float(value)))
+            except ValueError:
+                return 0.0  # a malformed weight counts as "not acceptable"
+    return 1.0
+
+
+def other(lang: str) -> str:
+    return "fr" if lang == "en" else "en"
+
+
+#: UI strings: key → {en, fr}.
+STRINGS: dict[str, dict[str, str]] = {
+    "site": {"en": "hrgraph", "fr": "hrgraph"},
+    "tagline": {
+        "en": "Community-based harm reduction in Canada, as linked data",
+        "fr": "La réduction des méfaits communautaire au Canada, en données liées",
+    },
+    "skip": {"en": "Skip to content", "fr": "Aller au contenu"},
+    "nav": {"en": "Main navigation", "fr": "Navigation principale"},
+    "home": {"en": "Home", "fr": "Accueil"},
+    "search": {"en": "Search", "fr": "Rechercher"},
+    "search_label": {"en": "Search the data", "fr": "Rechercher dans les données"},
+    "sparql": {"en": "SPARQL", "fr": "SPARQL"},
+    "downloads": {"en": "Downloads", "fr": "Téléchargements"},
+    "ontology": {"en": "Ontology", "fr": "Ontologie"},
+    "language": {"en": "Language", "fr": "Langue"},
+    "switch": {"en": "Version française", "fr": "English version"},
+    "release": {"en": "Release", "fr": "Version des données"},
+    "license": {
+        "en": "Data: CC BY 4.0, from the report of the Canadian Harm Reduction Network and the "
+        "Canadian AIDS Society. Code: Apache-2.0.",
+        "fr": "Données : CC BY 4.0, tirées du rapport du Réseau canadien de la réduction des "
+        "méfaits et de la Société canadienne du sida. Code : Apache-2.0.",
+    },
+    # home
+    "about_project": {"en": "About the project", "fr": "Le projet"},
+    "led_by": {"en": "Led by", "fr": "Dirigé par"},
+    "funded_by": {"en": "Funded by", "fr": "Financé par"},
+    "consultations": {"en": "Consultations", "fr": "Consultations"},
+    "documents": {"en": "Documents", "fr": "Documents"},
+    "contacts": {"en": "Contacts", "fr": "Personnes-ressources"},
+    "project_site": {"en": "Project page", "fr": "Page du projet"},
+    "in_numbers": {"en": "In numbers", "fr": "En chiffres"},
+    "map_title": {"en": "The nine cities of the site visits", "fr": "Les neuf villes visitées"},
+    "map_desc": {
+        "en": "A map of Canada with a link to each city the project visited.",
+        "fr": "Une carte du Canada avec un lien vers chaque ville visitée par le projet.",
+    },
+    "ways_in": {"en": "Ways in", "fr": "Points d'entrée"},
+    "by_city": {"en": "By city", "fr": "Par ville"},
+    "by_practice": {"en": "By practice", "fr": "Par pratique"},
+    "by_lesson": {"en": "By lesson", "fr": "Par leçon"},
+    "programs_using": {"en": "programs", "fr": "programmes"},
+    "program_using": {"en": "program", "fr": "programme"},
+    "other_lessons": {"en": "No city", "fr": "Sans ville"},
+    # resource pages
+    "details": {"en": "Details", "fr": "Détails"},
+    "property": {"en": "Property", "fr": "Propriété"},
+    "value": {"en": "Value", "fr": "Valeur"},
+    "sources": {"en": "Sources", "fr": "Sources"},
+    "source": {"en": "Source", "fr": "Source"},
+    "view_online": {"en": "view online", "fr": "consulter en ligne"},
+    "in_document": {"en": "in", "fr": "dans"},
+    "uncertain": {"en": "Uncertain", "fr": "Incertain"},
+    "uncertain_note": {
+        "en": "The sources are not sure about this item.",
+        "fr": "Les sources ne sont pas certaines de cet élément.",
+    },
+    "notes": {"en": "Notes", "fr": "Notes"},
+    "cited_by": {"en": "Cited by", "fr": "Cité par"},
+    "data": {"en": "This page as data", "fr": "Cette page en données"},
+    "formats": {"en": "Download its description as", "fr": "Télécharger sa description en"},
+    "query": {"en": "The SPARQL query that gives it", "fr": "La requête SPARQL qui la donne"},
+    "permalink": {"en": "Permanent identifier (IRI)", "fr": "Identifiant permanent (IRI)"},
+    "learning": {"en": "Learning from each other", "fr": "Apprendre les uns des autres"},
+    "learning_intro": {
+        "en": "Every program, in every city, that uses this practice or a narrower one, with what "
+        "it learned.",
+        "fr": "Chaque programme, dans chaque ville, qui utilise cette pratique ou une pratique "
+        "plus précise, avec ce qu'il en a appris.",
+    },
+    "via": {"en": "as", "fr": "comme"},
+    "no_programs": {
+        "en": "No program in the data uses this practice.",
+        "fr": "Aucun programme des données n'utilise cette pratique.",
+    },
+    "best_practice": {
+        "en": "Best-practice chapters and mappings",
+        "fr": "Chapitres de pratiques exemplaires et correspondances",
+    },
+    "via_broader": {"en": "through the broader", "fr": "par la pratique plus large"},
+    "citations": {"en": "Page-level citations", "fr": "Citations par page"},
+    "page_cites": {"en": "cited by", "fr": "citée par"},
+    "not_cited": {"en": "not cited", "fr": "non citée"},
+    "related": {"en": "Related", "fr": "Liens"},
+    "also_label": {"en": "In French", "fr": "En anglais"},
+    # search
+    "search_title": {"en": "Search", "fr": "Recherche"},
+    "search_help": {
+        "en": "Search the names and descriptions of programs, organizations, cities, practices, "
+        "lessons and findings, in English and French. Accents and capitals do not matter.",
+        "fr": "Recherchez dans les noms et descriptions des programmes, organismes, villes, "
+        "pratiques, leçons et constats, en français et en anglais. Les accents et les majuscules "
+        "ne comptent pas.",
+    },
+    "search_empty": {
+        "en": "Type one or more words to search.",
+        "fr": "Tapez un ou plusieurs mots à rechercher.",
+    },
+    "search_too_long": {
+        "en": "The search is too long: use at most {limit} characters.",
+        "fr": "La recherche est trop longue : utilisez au plus {limit} caractères.",
+    },
+    "search_none": {
+        "en": "Nothing matches “{q}”.",
+        "fr": "Aucun résultat pour « {q} ».",
+    },
+    "search_count": {
+        "en": "{n} results for “{q}”.",
+        "fr": "{n} résultats pour « {q} ».",
+    },
+}
+
+
+def strings(lang: str) -> dict[str, str]:
+    """Every UI string in `lang` (English where a French one is missing)."""
+    return {key: texts.get(lang) or texts[DEFAULT] for key, texts in STRINGS.items()}
+
+
+#: Kinds of resource: key → (singular, plural) per language. The order is the order of
+#: sections on pages and of groups in search results.
+KINDS: dict[str, dict[str, tuple[str, str]]] = {
+    "project": {"en": ("Project", "Projects"), "fr": ("Projet", "Projets")},
+    "consultation": {"en": ("Consultation", "Consultations"),
+                     "fr": ("Consultation", "Consultations")},
+    "city": {"en": ("City", "Cities"), "fr": ("Ville", "Villes")},
+    "province": {"en": ("Province or territory", "Provinces and territories"),
+                 "fr": ("Province ou territoire", "Provinces et territoires")},
+    "organization": {"en": ("Organization", "Organizations"), "fr": ("Organisme", "Organismes")},
+    "program": {"en": ("Program", "Programs"), "fr": ("Programme", "Programmes")},
+    "practice": {"en": ("Practice", "Practices"), "fr": ("Pratique", "Pratiques")},
+    "lesson": {"en": ("Lesson", "Lessons"), "fr": ("Leçon", "Leçons")},
+    "challenge": {"en": ("Challenge", "Challenges"), "fr": ("Défi", "Défis")},
+    "finding": {"en": ("Finding", "Findings"), "fr": ("Constat", "Constats")},
+    "need": {"en": ("Need", "Needs"), "fr": ("Besoin", "Besoins")},
+    "milestone": {"en": ("Milestone", "Milestones"), "fr": ("Jalon", "Jalons")},
+    "figure": {"en": ("Figure", "Figures"), "fr": ("Chiffre", "Chiffres")},
+    "theme": {"en": ("Theme", "Themes"), "fr": ("Thème", "Thèmes")},
+    "population": {"en": ("Population", "Populations"), "fr": ("Population", "Populations")},
+    "scheme": {"en": ("Vocabulary", "Vocabularies"), "fr": ("Vocabulaire", "Vocabulaires")},
+    "fund": {"en": ("Funding program", "Funding programs"),
+             "fr": ("Programme de financement", "Programmes de financement")},
+    "person": {"en": ("Person", "People"), "fr": ("Personne", "Personnes")},
+    "document": {"en": ("Document", "Documents"), "fr": ("Document", "Documents")},
+    "page": {"en": ("Document page", "Document pages"),
+             "fr": ("Page de document", "Pages de documents")},
+    "resource": {"en": ("Resource", "Resources"), "fr": ("Ressource", "Ressources")},
+}  # fmt: skip
+
+
+def kind_name(kind: str, lang: str, plural: bool = False) -> str:
+    names = KINDS.get(kind, KINDS["resource"])
+    return names.get(lang, names[DEFAULT])[1 if plural else 0]
+
+
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+DCT = "http://purl.org/dc/terms/"
+SCHEMA = "https://schema.org/"
+#: Labels of the predicates from other vocabularies (hr: ones are labelled by the ontology).
+PREDICATES: dict[str, dict[str, str]] = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": {"en": "type", "fr": "type"},
+    "http://www.w3.org/2000/01/rdf-schema#label": {"en": "label", "fr": "libellé"},
+    "http://www.w3.org/2000/01/rdf-schema#seeAlso": {"en": "see also", "fr": "voir aussi"},
+    "http://www.w3.org/2002/07/owl#sameAs": {"en": "same as", "fr": "identique à"},
+    "http://www.w3.org/2003/01/geo/wgs84_pos#lat": {"en": "latitude", "fr": "latitude"},
+    "http://www.w3.org/2003/01/geo/wgs84_pos#long": {"en": "longitude", "fr": "longitude"},
+    DCT + "source": {"en": "source", "fr": "source"},
+    DCT + "description": {"en": "description", "fr": "description"},
+    DCT + "title": {"en": "title", "fr": "titre"},
+    DCT + "date": {"en": "date", "fr": "date"},
+    DCT + "issued": {"en": "issued", "fr": "publié"},
+    DCT + "language": {"en": "language", "fr": "langue"},
+    DCT + "publisher": {"en": "publisher", "fr": "éditeur"},
+    DCT + "creator": {"en": "creator", "fr": "auteur"},
+    DCT + "type": {"en": "document type", "fr": "type de document"},
+    SCHEMA + "url": {"en": "web address", "fr": "adresse Web"},
+    SCHEMA + "startDate": {"en": "start date", "fr": "date de début"},
+    SCHEMA + "endDate": {"en": "end date", "fr": "date de fin"},
+    SCHEMA + "foundingDate": {"en": "founded", "fr": "fondé en"},
+    SCHEMA + "address": {"en": "address", "fr": "adresse"},
+    SCHEMA + "alternateName": {"en": "also called", "fr": "autre nom"},
+    SCHEMA + "isbn": {"en": "ISBN", "fr": "ISBN"},
+    SCHEMA + "affiliation": {"en": "affiliation", "fr": "affiliation"},
+    SCHEMA + "funder": {"en": "funder", "fr": "bailleur de fonds"},
+    SKOS + "prefLabel": {"en": "label", "fr": "libellé"},
+    SKOS + "definition": {"en": "definition", "fr": "définition"},
+    SKOS + "note": {"en": "note", "fr": "note"},
+    SKOS + "notation": {"en": "number", "fr": "numéro"},
+    SKOS + "inScheme": {"en": "in vocabulary", "fr": "dans le vocabulaire"},
+    SKOS + "topConceptOf": {"en": "top concept of", "fr": "concept de tête de"},
+    SKOS + "hasTopConcept": {"en": "top concepts", "fr": "concepts de tête"},
+    SKOS + "broader": {"en": "broader", "fr": "plus large"},
+    SKOS + "narrower": {"en": "narrower", "fr": "plus précis"},
+    SKOS + "closeMatch": {"en": "close match", "fr": "correspondance proche"},
+    SKOS + "exactMatch": {"en": "exact match", "fr": "correspondance exacte"},
+    SKOS + "broadMatch": {"en": "broader match", "fr": "correspondance plus large"},
+    SKOS + "narrowMatch": {"en": "narrower match", "fr": "correspondance plus précise"},
+    SKOS + "relatedMatch": {"en": "related match", "fr": "correspondance connexe"},
+}
+
+
+def predicate_label(iri: str, lang: str, ontology: Mapping[str, str] | None = None) -> str | None:
+    """The label of a predicate: the ontology's (given), else ours, else None."""
+    if ontology and ontology.get(lang):
+        return ontology[lang]
+    names = PREDICATES.get(iri)
+    return names.get(lang, names[DEFAULT]) if names else None

@@ -1,0 +1,355 @@
+// The query workbench, enhanced: the page works without this script (the form GETs
+// /sparql?format=html and the server renders the table); with it, queries run without a reload,
+// IRIs show their labels, coordinates are drawn on a map, and the URL can be shared.
+// Everything is fetched from this server: no CDN, no prefix lookups elsewhere.
+(function () {
+  "use strict";
+
+  var config = JSON.parse(document.getElementById("workbench-config").textContent);
+  var T = config.strings;
+  var form = document.getElementById("workbench-form");
+  var textarea = document.getElementById("query");
+  var formatSelect = document.getElementById("format");
+  var results = document.getElementById("results");
+  var errorBox = document.getElementById("error");
+  var mapBox = document.getElementById("map");
+  var share = document.getElementById("share");
+  var editor = null;
+  var errorMark = null;
+  var SVG = "http://www.w3.org/2000/svg";
+
+  // --- the editor (CodeMirror when `make setup` fetched it, else the plain textarea) ---------
+
+  function getQuery() { return editor ? editor.getValue() : textarea.value; }
+
+  function setQuery(text) {
+    if (editor) { editor.setValue(text); editor.focus(); } else { textarea.value = text; textarea.focus(); }
+  }
+
+  function declaredPrefixes(text) {
+    var found = {};
+    var re = /PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>/gi;
+    var m;
+    while ((m = re.exec(text)) !== null) { found[m[1] || ""] = m[2]; }
+    return found;
+  }
+
+  // Completes prefix names (declared in the query or predeclared by the server); picking one
+  // that the query does not declare adds its PREFIX line, so the query also runs elsewhere.
+  function prefixHint(cm) {
+    var cursor = cm.getCursor();
+    var line = cm.getLine(cursor.line);
+    var start = cursor.ch;
+    while (start > 0 && /[\w-]/.test(line.charAt(start - 1))) { start -= 1; }
+    var word = line.slice(start, cursor.ch);
+    var declared = declaredPrefixes(cm.getValue());
+    var names = Object.keys(Object.assign({}, config.prefixes, declared)).sort();
+    var list = names.filter(function (name) { return name.indexOf(word) === 0 && name !== word; })
+      .map(function (name) {
+        return {
+          text: name + ":",
+          displayText: name + ":  <" + (declared[name] || config.prefixes[name]) + ">",
+          hint: function (cmInstance, data, completion) {
+            cmInstance.replaceRange(completion.text, data.from, data.to);
+            if (!(name in declared)) { addPrefixLine(cmInstance, name); }
+          }
+        };
+      });
+    return { list: list, from: CodeMirror.Pos(cursor.line, start), to: CodeMirror.Pos(cursor.line, cursor.ch) };
+  }
+
+  function addPrefixLine(cm, name) {
+    var lines = cm.getValue().split("\n");
+    var at = 0;
+    while (at < lines.length && (/^\s*(PREFIX|BASE)\b/i.test(lines[at]) || /^\s*#/.test(lines[at]))) { at += 1; }
+    cm.replaceRange("PREFIX " + name + ": <" + config.prefixes[name] + ">\n", CodeMirror.Pos(at, 0));
+  }
+
+  function startEditor() {
+    if (!window.CodeMirror) { return; }
+    editor = CodeMirror.fromTextArea(textarea, {
+      mode: "application/sparql-query",
+      lineNumbers: true,
+      viewportMargin: Infinity,
+      extraKeys: {
+        "Ctrl-Space": "autocomplete",
+        "Ctrl-Enter": function () { run(); },
+        "Cmd-Enter": function () { run(); },
+        // Tab leaves the editor, so that the page stays usable with a keyboard only.
+        "Tab": false,
+        "Shift-Tab": false
+      },
+      hintOptions: { hint: prefixHint, completeSingle: false }
+    });
+    editor.getWrapperElement().setAttribute("aria-label", T.query);
+    editor.on("inputRead", function (cm, change) {
+      // Prefixes are lower case and keywords usually upper case: only lower-case letters prompt.
+      if (change.text.length === 1 && /^[a-z]$/.test(change.text[0])) {
+        var token = cm.getTokenAt(cm.getCursor());
+        if (!/^[?$"'<]/.test(token.string) && token.type !== "comment") { cm.showHint(); }
+      }
+    });
+  }
+
+  // --- running a query ----------------------------------------------------------------------
+
+  function sparqlUrl(query, format) {
+    var params = new URLSearchParams({ query: query });
+    if (format) { params.set("format", format); }
+    return "/sparql?" + params.toString();
+  }
+
+  function run() {
+    var query = getQuery();
+    clearError();
+    results.setAttribute("data-state", "running");
+    results.replaceChildren(element("p", { className: "note" }, T.running));
+    mapBox.hidden = true;
+    var headers = { Accept: "application/sparql-results+json, text/turtle;q=0.9" };
+    var request = { method: "GET", headers: headers };
+    var url = sparqlUrl(query);
+    if (url.length > 4000) {  // long queries go in a POST body (URLs have length limits)
+      url = "/sparql";
+      request = { method: "POST", headers: Object.assign({ "Content-Type": "application/x-www-form-urlencoded" }, headers), body: new URLSearchParams({ query: query }) };
+    }
+    return fetch(url, request).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      if (!response.ok) {
+        return (type.indexOf("json") >= 0 ? response.json() : response.text().then(function (t) { return { message: t }; }))
+          .then(function (body) { showError(body, response.status); });
+      }
+      history.replaceState(null, "", sparqlUrl(query) + (config.lang !== "en" ? "&lang=" + config.lang : ""));
+      share.href = location.pathname + location.search;
+      share.hidden = false;
+      if (type.indexOf("json") >= 0) { return response.json().then(function (data) { return showResults(query, data); }); }
+      return response.text().then(function (text) { showGraph(query, text); });
+    }).catch(function () {
+      showError({ message: T.network }, 0);
+    });
+  }
+
+  function clearError() {
+    errorBox.hidden = true;
+    errorBox.replaceChildren();
+    if (errorMark) { errorMark.clear(); errorMark = null; }
+  }
+
+  function showError(body, status) {
+    errorBox.replaceChildren(element("h2", {}, T.error + (status ? " (" + status + ")" : "")),
+      element("p", { className: "wb-message" }, body.message || ""));
+    if (body.line) {
+      errorBox.appendChild(element("p", { className: "wb-position" },
+        T.line.replace("{line}", body.line).replace("{column}", body.column || 1)));
+      markError(body.line, body.column || 1);
+    }
+    if (body.setting) {
+      errorBox.appendChild(element("p", { className: "wb-setting" }, T.setting.replace("{setting}", body.setting)));
+    }
+    errorBox.hidden = false;
+    results.replaceChildren();
+    results.setAttribute("data-state", "error");
+  }
+
+  function markError(line, column) {
+    if (!editor) { return; }
+    var from = CodeMirror.Pos(line - 1, column - 1);
+    var to = CodeMirror.Pos(line - 1, column);
+    errorMark = editor.markText(from, to, { className: "wb-error-mark" });
+    editor.setCursor(from);
+  }
+
+  // --- results ------------------------------------------------------------------------------
+
+  function downloads(query) {
+    var p = element("p", { className: "wb-downloads" }, T.download + ": ");
+    ["csv", "tsv", "json"].forEach(function (fmt, index) {
+      if (index) { p.appendChild(document.createTextNode(" · ")); }
+      p.appendChild(element("a", { id: "download-" + fmt, href: sparqlUrl(query, fmt), download: "results." + fmt }, fmt.toUpperCase()));
+    });
+    return p;
+  }
+
+  function showGraph(query, text) {
+    results.replaceChildren(element("h2", {}, T.results), downloads(query), element("pre", { className: "wb-graph" }, text));
+    results.setAttribute("data-state", "done");
+  }
+
+  function showResults(query, data) {
+    var parts = [element("h2", {}, T.results), downloads(query)];
+    if ("boolean" in data) {
+      parts.push(element("p", { className: "wb-boolean" }, data["boolean"] ? T["true"] : T["false"]));
+      results.replaceChildren.apply(results, parts);
+      results.setAttribute("data-state", "done");
+      return Promise.resolve();
+    }
+    var rows = data.results.bindings;
+    var columns = data.head.vars || [];
+    var shown = rows.slice(0, config.shownRows);
+    if (!rows.length) {
+      parts.push(element("p", {}, T.no_rows));
+    } else {
+      var count = rows.length + " " + T.rows;
+      if (rows.length > shown.length) { count += " (" + T.shown.replace("{n}", shown.length) + ")"; }
+      parts.push(element("p", { className: "wb-count" }, count));
+      parts.push(table(columns, shown));
+    }
+    results.replaceChildren.apply(results, parts);
+    drawMap(columns, shown);
+    return addLabels(shown).then(function () { results.setAttribute("data-state", "done"); });
+  }
+
+  function table(columns, rows) {
+    var head = element("tr", {});
+    columns.forEach(function (c) { head.appendChild(element("th", { scope: "col" }, c)); });
+    var body = element("tbody", {});
+    rows.forEach(function (row) {
+      var tr = element("tr", {});
+      columns.forEach(function (c) { tr.appendChild(cell(row[c])); });
+      body.appendChild(tr);
+    });
+    var wrapper = element("div", { className: "wb-table" });
+    wrapper.appendChild(element("table", {}, element("thead", {}, head), body));
+    return wrapper;
+  }
+
+  function localPath(iri) {
+    return iri.indexOf(config.base) === 0 && iri.length > config.base.length ? "/" + iri.slice(config.base.length) : "";
+  }
+
+  function cell(term) {
+    var td = element("td", {});
+    if (!term) { return td; }
+    if (term.type === "uri") {
+      var href = localPath(term.value);
+      // Only our own IRIs are links, to their pages here: a click never leaves this server.
+      var node = href ? element("a", { href: href, title: term.value }, term.value)
+        : element("span", { className: "iri", title: term.value }, term.value);
+      node.setAttribute("data-iri", term.value);
+      td.appendChild(node);
+    } else if (term.type === "bnode") {
+      td.textContent = "_:" + term.value;
+    } else {
+      td.textContent = term.value;
+      var note = term["xml:lang"] ? "@" + term["xml:lang"] : shortType(term.datatype);
+      if (note) { td.appendChild(document.createTextNode(" ")); td.appendChild(element("span", { className: "note" }, note)); }
+    }
+    return td;
+  }
+
+  function shortType(datatype) {
+    var xsd = "http://www.w3.org/2001/XMLSchema#";
+    if (!datatype || datatype === xsd + "string") { return ""; }
+    return datatype.indexOf(xsd) === 0 ? "xsd:" + datatype.slice(xsd.length) : datatype;
+  }
+
+  function addLabels(rows) {
+    var iris = {};
+    rows.forEach(function (row) {
+      Object.keys(row).forEach(function (k) { if (row[k].type === "uri" && localPath(row[k].value)) { iris[row[k].value] = true; } });
+    });
+    var list = Object.keys(iris);
+    if (!list.length) { return Promise.resolve(); }
+    return fetch("/sparql/labels", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ iris: list, lang: config.lang })
+    }).then(function (response) { return response.ok ? response.json() : { labels: {} }; })
+      .then(function (data) {
+        results.querySelectorAll("[data-iri]").forEach(function (node) {
+          var label = data.labels[node.getAttribute("data-iri")];
+          if (label) { node.textContent = label; }
+        });
+      }).catch(function () { /* labels are a nicety: the IRIs stay */ });
+  }
+
+  // --- the map: results with ?lat and ?long, on the outline of Canada the server drew --------
+
+  // The same Lambert conformal conic as the server's map (canada.py: Statistics Canada's
+  // parallels 49° and 77° N, origin 63.390675° N 91.866667° W), placed in its frame.
+  function project(lon, lat) {
+    var rad = Math.PI / 180, p1 = 49 * rad, p2 = 77 * rad, p0 = 63.390675 * rad, l0 = -91.866667 * rad;
+    function t(phi) { return Math.tan(Math.PI / 4 + phi / 2); }
+    var n = Math.log(Math.cos(p1) / Math.cos(p2)) / Math.log(t(p2) / t(p1));
+    var F = Math.cos(p1) * Math.pow(t(p1), n) / n;
+    var rho = F / Math.pow(t(lat * rad), n);
+    var rho0 = F / Math.pow(t(p0), n);
+    var theta = n * (lon * rad - l0);
+    var m = config.map;
+    return [m.margin + (rho * Math.sin(theta) - m.left) * m.scale, m.margin + (m.top - (rho0 - rho * Math.cos(theta))) * m.scale];
+  }
+
+  function coordinateColumns(columns) {
+    var lat = columns.filter(function (c) { return /^lat(itude)?$/i.test(c); })[0];
+    var lon = columns.filter(function (c) { return /^(long|lon|lng|longitude)$/i.test(c); })[0];
+    return lat && lon ? [lat, lon] : null;
+  }
+
+  function drawMap(columns, rows) {
+    var names = coordinateColumns(columns);
+    var layer = document.getElementById("map-points");
+    layer.replaceChildren();
+    var points = names ? rows.filter(function (r) { return r[names[0]] && r[names[1]]; }) : [];
+    if (!points.length) { mapBox.hidden = true; return; }
+    var labelColumn = columns.filter(function (c) { return /label$/i.test(c); })[0];
+    points.forEach(function (row) {
+      var p = project(parseFloat(row[names[1]].value), parseFloat(row[names[0]].value));
+      var name = labelColumn && row[labelColumn] ? row[labelColumn].value : row[names[0]].value + ", " + row[names[1]].value;
+      var dot = svgElement("circle", { cx: p[0], cy: p[1], r: 7, "class": "wb-point" });
+      dot.appendChild(svgElement("title", {}, name));
+      layer.appendChild(dot);
+      layer.appendChild(svgElement("text", { x: p[0] + 9, y: p[1] + 5, "class": "wb-point-label" }, name));
+    });
+    mapBox.hidden = false;
+  }
+
+  function svgElement(name, attributes, text) {
+    var node = document.createElementNS(SVG, name);
+    Object.keys(attributes).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+
+  // --- helpers and wiring ---------------------------------------------------------------------
+
+  function element(name, props) {
+    var node = document.createElement(name);
+    Object.keys(props).forEach(function (key) {
+      if (key === "className") { node.className = props[key]; } else { node.setAttribute(key, props[key]); }
+    });
+    for (var i = 2; i < arguments.length; i += 1) {
+      var child = arguments[i];
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function wireGallery() {
+    document.querySelectorAll(".wb-example").forEach(function (item) {
+      var text = item.querySelector(".wb-example-query");
+      var link = item.querySelector(".wb-run-example");
+      if (!text || !link) { return; }
+      var button = element("button", { type: "button", className: "wb-load" }, T.load);
+      link.parentNode.insertBefore(button, link);
+      link.parentNode.insertBefore(document.createTextNode(" · "), link);
+      button.addEventListener("click", function () {
+        setQuery(text.textContent);
+        document.getElementById("workbench-form").scrollIntoView();
+      });
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        setQuery(text.textContent);
+        run();
+      });
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (formatSelect.value !== "html") { return; }  // a download: let the browser do it
+    event.preventDefault();
+    if (editor) { editor.save(); }
+    run();
+  });
+
+  startEditor();
+  wireGallery();
+}());

@@ -1,0 +1,277 @@
+"""The query workbench at /sparql (for browsers), its labels endpoint, and the asset fetcher."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import tarfile
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from bs4 import BeautifulSoup, Tag
+
+from hrgraph import workbench
+
+ROOT = Path(__file__).resolve().parents[1]
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+JSON = "application/sparql-results+json"
+EXAMPLES = sorted((ROOT / "queries").glob("*.rq"))
+
+
+def soup_of(response: httpx.Response) -> BeautifulSoup:
+    assert response.headers["content-type"].startswith("text/html")
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def get_page(client: httpx.Client, **params: str) -> BeautifulSoup:
+    response = client.get("/sparql", params=params, headers={"Accept": BROWSER})
+    assert response.status_code == 200, response.text
+    return soup_of(response)
+
+
+def test_browser_gets_the_workbench(client: httpx.Client) -> None:
+    page = get_page(client)
+    textarea = page.find("textarea", id="query")
+    assert isinstance(textarea, Tag) and textarea["name"] == "query"
+    assert page.find("label", attrs={"for": "query"})
+    form = page.find("form", id="workbench-form")
+    assert isinstance(form, Tag) and form["action"] == "/sparql" and form["method"] == "get"
+    select = page.find("select", id="format")
+    assert isinstance(select, Tag) and select["name"] == "format"
+    assert page.find("label", attrs={"for": "format"})
+    options = {o["value"] for o in select.find_all("option")}
+    assert {"html", "csv", "tsv", "json"} <= options
+    assert page.find(id="run") and page.find(id="results") and page.find(id="error")
+
+
+def test_gallery_has_every_example_in_both_languages(client: httpx.Client) -> None:
+    page = get_page(client)
+    entries = page.select("#gallery .wb-example")
+    assert [e["data-name"] for e in entries] == [p.stem for p in EXAMPLES]
+    for entry in entries:
+        english = entry.find("h3", attrs={"lang": "en"})
+        french = entry.find(class_="wb-title-other", attrs={"lang": "fr"})
+        assert english and english.get_text(strip=True)
+        assert french and french.get_text(strip=True)
+        canned = entry.find("a", class_="wb-canned")
+        assert canned and canned["href"].startswith(f"/queries/{entry['data-name']}")
+        assert entry.find("pre", class_="wb-example-query").get_text().strip()
+
+
+def test_french(client: httpx.Client) -> None:
+    by_param = get_page(client, lang="fr")
+    assert by_param.find("html")["lang"] == "fr"
+    assert "Atelier de requêtes SPARQL" in by_param.find("h1").get_text()
+    by_header = client.get("/sparql", headers={"Accept": BROWSER, "Accept-Language": "fr-CA"})
+    assert "Atelier" in soup_of(by_header).find("h1").get_text()
+    first = by_param.select_one("#gallery .wb-example h3")
+    assert first["lang"] == "fr"
+
+
+def test_every_asset_is_same_origin(client: httpx.Client) -> None:
+    page = get_page(client)
+    for tag in page.find_all(src=True) + page.find_all(href=True):
+        url = tag.get("src") or tag.get("href")
+        parts = urlsplit(url)
+        assert not parts.netloc and parts.scheme in ("", "mailto"), url
+    for tag in page.find_all(["script", "link"]):
+        url = tag.get("src") or tag.get("href")
+        if url:
+            assert client.get(url).status_code == 200, url
+
+
+def test_without_the_vendored_editor_the_page_is_a_plain_form(
+    client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workbench, "vendor_available", lambda: False)
+    page = get_page(client)
+    scripts = [s.get("src", "") for s in page.find_all("script")]
+    assert "/static/workbench.js" in scripts
+    assert not any("codemirror" in src for src in scripts)
+    monkeypatch.setattr(workbench, "vendor_available", lambda: True)
+    scripts = [s.get("src", "") for s in get_page(client).find_all("script")]
+    assert "/static/vendor/codemirror/mode/sparql/sparql.js" in scripts
+
+
+def test_page_config_carries_the_predeclared_prefixes(client: httpx.Client) -> None:
+    config = json.loads(get_page(client).find(id="workbench-config").get_text())
+    assert config["prefixes"]["city"] == "https://w3id.org/hrgraph/id/city/"
+    assert config["base"] == "https://w3id.org/hrgraph/"
+
+
+def submit(client: httpx.Client, page: BeautifulSoup, query: str) -> httpx.Response:
+    """What a browser without JavaScript sends: the form's fields, by GET to its action."""
+    form = page.find("form", id="workbench-form")
+    fields = {i["name"]: i.get("value", "") for i in form.find_all("input") if i.get("name")}
+    selected = form.find("select").find("option", selected=True)
+    fields |= {"query": query, "format": selected["value"]}
+    return client.get(form["action"], params=fields, headers={"Accept": BROWSER})
+
+
+def test_form_round_trip_renders_a_table(client: httpx.Client) -> None:
+    page = get_page(client)
+    example = (ROOT / "queries" / "city-coordinates.rq").read_text(encoding="utf-8")
+    response = submit(client, page, example)
+    assert response.status_code == 200
+    result = soup_of(response)
+    results = result.find(id="results")
+    assert results["data-state"] == "done"
+    headers = [th.get_text() for th in results.select("thead th")]
+    assert headers[:5] == ["city", "cityLabel", "provinceLabel", "lat", "long"]
+    rows = results.select("tbody tr")
+    assert len(rows) == 9
+    links = results.select("tbody a")
+    assert links and all(a["href"].startswith("/id/") for a in links)
+    assert "Whitehorse" in [a.get_text() for a in links]  # a label, not the IRI
+    assert result.find("textarea", id="query").get_text() == example  # the query is kept
+    assert not result.find(id="map").has_attr("hidden")  # coordinates: drawn on the map
+    assert len(result.select("#map-points circle")) == 9
+    csv_link = result.find("a", id="download-csv")
+    download = client.get(csv_link["href"])
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.text.splitlines()[0].startswith("city,cityLabel")
+
+
+def test_ask_and_construct_from_the_form(client: httpx.Client) -> None:
+    page = get_page(client)
+    ask = soup_of(submit(client, page, "ASK { ?s a hr:City }"))
+    assert "true" in ask.find(class_="wb-boolean").get_text()
+    graph = soup_of(submit(client, page, "CONSTRUCT WHERE { city:whitehorse a ?t }"))
+    assert "ontology#City" in graph.find(class_="wb-graph").get_text()
+
+
+def test_form_error_shows_line_and_column(client: httpx.Client) -> None:
+    response = submit(client, get_page(client), "SELECT * WHERE {\n  ?s ?p \n}")
+    assert response.status_code == 400
+    page = soup_of(response)
+    error = page.find(id="error")
+    assert not error.has_attr("hidden")
+    assert "line 3, column" in error.find(class_="wb-position").get_text()
+    assert page.find(id="results")["data-state"] == "error"
+    assert "?s ?p" in page.find("textarea", id="query").get_text()
+
+
+def test_form_shows_the_limit_that_applied(client: httpx.Client) -> None:
+    deep = "SELECT * WHERE " + "{" * 150 + "}" * 150
+    page = soup_of(submit(client, get_page(client), deep))
+    assert "max_nesting" in page.find(id="error").get_text()
+
+
+def test_machine_clients_get_protocol_answers(client: httpx.Client) -> None:
+    description = client.get("/sparql")
+    assert description.headers["content-type"].startswith("text/turtle")
+    query = {"query": "SELECT ?s WHERE { ?s a hr:City } LIMIT 1"}
+    for accept in (None, "*/*", JSON, "application/json"):
+        headers = {"Accept": accept} if accept else {}
+        answer = client.get("/sparql", params=query, headers=headers)
+        assert answer.headers["content-type"].startswith(JSON), accept
+    csv = client.get("/sparql", params={**query, "format": "csv"}, headers={"Accept": BROWSER})
+    assert csv.headers["content-type"].startswith("text/csv")
+
+
+def test_workbench_varies_on_accept(client: httpx.Client) -> None:
+    response = client.get("/sparql", headers={"Accept": BROWSER})
+    assert "Accept" in response.headers["vary"]
+
+
+def test_labels_endpoint(client: httpx.Client) -> None:
+    iris = ["https://w3id.org/hrgraph/id/city/quebec", "https://example.org/elsewhere"]
+    english = client.post("/sparql/labels", json={"iris": iris, "lang": "en"}).json()
+    french = client.post("/sparql/labels", json={"iris": iris, "lang": "fr"}).json()
+    assert english["labels"] == {iris[0]: "Québec City"}
+    assert french["labels"] == {iris[0]: "Québec"}
+    bad = client.post("/sparql/labels", content=b"nope", headers={"Accept": "application/json"})
+    assert bad.status_code == 400
+    sneaky = client.post("/sparql/labels", json={"iris": ["https://w3id.org/hrgraph/x> } ?s"]})
+    assert sneaky.json()["labels"] == {}
+
+
+# --- scripts/fetch_assets.py -----------------------------------------------------------------
+
+
+def fetcher() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fetch_assets", ROOT / "scripts/fetch_assets.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tarball(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, content in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def integrity(data: bytes) -> str:
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def lock_entry(url: str, sri: str) -> dict[str, object]:
+    return {
+        "name": "codemirror",
+        "version": "5.0.0",
+        "tarball": url,
+        "integrity": sri,
+        "target": "vendor/codemirror",
+        "files": ["lib/codemirror.js", "mode/sparql/sparql.js"],
+    }
+
+
+FILES = {"lib/codemirror.js": b"// cm", "mode/sparql/sparql.js": b"// sparql", "other.js": b"x"}
+
+
+def test_fetch_assets_installs_verified_files(tmp_path: Path) -> None:
+    data = tarball(FILES)
+    (tmp_path / "cm.tgz").write_bytes(data)
+    module = fetcher()
+    module.install(lock_entry((tmp_path / "cm.tgz").as_uri(), integrity(data)), tmp_path)
+    target = tmp_path / "vendor/codemirror"
+    assert (target / "mode/sparql/sparql.js").read_bytes() == b"// sparql"
+    assert not (target / "other.js").exists()  # only the listed files
+
+
+def test_fetch_assets_refuses_a_tampered_tarball(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    genuine = tarball(FILES)
+    tampered = tarball({**FILES, "lib/codemirror.js": b"alert('owned')"})
+    (tmp_path / "cm.tgz").write_bytes(tampered)
+    lock = tmp_path / "assets.lock"
+    entry = lock_entry((tmp_path / "cm.tgz").as_uri(), integrity(genuine))
+    lock.write_text(json.dumps({"packages": [entry]}))
+    module = fetcher()
+    assert module.main(["--lock", str(lock), "--root", str(tmp_path)]) == 1
+    assert "does not match the lock file's hash" in capsys.readouterr().err
+    assert not (tmp_path / "vendor").exists()  # nothing extracted
+
+
+def test_fetch_assets_refuses_plain_http_and_missing_files(tmp_path: Path) -> None:
+    module = fetcher()
+    with pytest.raises(module.AssetError, match="only https"):
+        module.download("http://registry.npmjs.org/codemirror/-/codemirror-5.0.0.tgz")
+    data = tarball({"lib/codemirror.js": b"x"})
+    (tmp_path / "cm.tgz").write_bytes(data)
+    with pytest.raises(module.AssetError, match="not a file in the tarball"):
+        module.install(lock_entry((tmp_path / "cm.tgz").as_uri(), integrity(data)), tmp_path)
+
+
+def test_the_lock_pins_codemirror_5_from_npm() -> None:
+    lock = json.loads((ROOT / "web/assets.lock").read_text())
+    (entry,) = lock["packages"]
+    assert entry["name"] == "codemirror" and entry["version"].startswith("5.65.")
+    assert entry["tarball"] == (
+        f"https://registry.npmjs.org/codemirror/-/codemirror-{entry['version']}.tgz"
+    )
+    assert entry["integrity"].startswith("sha512-")
+    assert {"mode/sparql/sparql.js", "addon/hint/show-hint.js"} <= set(entry["files"])
