@@ -74,6 +74,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
     app.add_exception_handler(Exception, handle_unexpected)
     app.include_router(pages.router)  # the home page and /search
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(protocol.router)
     app.include_router(downloads.router)
     app.include_router(workbench.router)
@@ -88,6 +89,15 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
         expose_headers=EXPOSED_HEADERS,
     )
     return app
+
+
+def favicon() -> Response:
+    # Browsers ask every origin for /favicon.ico, also when showing JSON or Turtle answers.
+    return Response(
+        (STATIC / "favicon.svg").read_bytes(),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 class SelectiveGZip:
