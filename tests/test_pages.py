@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from hrgraph import i18n
+from hrgraph import canada, i18n
 from hrgraph.config import CANONICAL_BASE, Settings
 from hrgraph.release import current_release
 
@@ -258,6 +258,64 @@ def test_home(client: httpx.Client) -> None:
         assert page.find(id=heading) is not None
     french = soup_of(get(client, "/?lang=fr"))
     assert french.h1.get_text(strip=True) == "Partager nos connaissances"
+
+
+def map_markers(svg: Tag, group: str, dot: str = "circle") -> list[canada.Marker]:
+    """The markers of a rendered map, read back from its SVG (each group: a dot, a label, and
+    maybe a leader line)."""
+    found = []
+    for item in svg.select(group):
+        circle, text, line = item.find(dot), item.find("text"), item.find("line")
+        leader = (float(line["x2"]), float(line["y2"])) if line else None
+        found.append(
+            canada.Marker(
+                str(item.get("href", "")), text.get_text(strip=True),
+                float(circle["cx"]), float(circle["cy"]), float(text["x"]), float(text["y"]),
+                str(text.get("text-anchor", "start")), leader,
+            )
+        )  # fmt: skip
+    return found
+
+
+def test_map_labels_of_the_nine_cities_are_clear(client: httpx.Client) -> None:
+    """Every label on the home map stays inside the viewBox, off every dot and every other label
+    (boxes estimated as canada.py does, for the map's bold 22px text), in both languages."""
+    for lang in ("en", "fr"):
+        svg = soup_of(get(client, f"/?lang={lang}")).select_one("figure.map svg")
+        assert svg is not None
+        assert svg.find("title") is not None and svg["aria-labelledby"]
+        height = float(str(svg["viewbox"]).split()[3])  # html.parser lowercases names
+        placed = map_markers(svg, "a.city")
+        assert len(placed) == 9
+        assert all(m.href.startswith("/id/city/") and m.label for m in placed)
+        assert canada.collisions(placed, height) == [], lang
+        # The crowded east did not fall back to the first spot (labels right of their dots).
+        east = {m.label: m for m in placed if m.x > 600}
+        assert len({m.anchor for m in east.values()}) > 1
+
+
+def test_label_placement_is_deterministic_and_stays_clear() -> None:
+    """The placement alone: the nine cities of the release, in any order, give the same
+    markers; and a crowd of nearby points still gets labels inside the map, none overlapping."""
+    box = canada.frame()
+    cities = [
+        ("/id/city/whitehorse", "Whitehorse", 60.71611, -135.05375),
+        ("/id/city/victoria", "Victoria", 48.4359, -123.35155),
+        ("/id/city/edmonton", "Edmonton", 53.55014, -113.46871),
+        ("/id/city/winnipeg", "Winnipeg", 49.8844, -97.14704),
+        ("/id/city/rouyn-noranda", "Rouyn-Noranda", 48.23656, -79.02311),
+        ("/id/city/ottawa", "Ottawa", 45.41117, -75.69812),
+        ("/id/city/quebec-city", "Québec City", 46.81228, -71.21454),
+        ("/id/city/halifax", "Halifax", 44.64533, -63.57239),
+        ("/id/city/st-johns", "St. John's", 47.56494, -52.70931),
+    ]
+    placed = canada.markers(box, cities)
+    assert canada.collisions(placed, box.height) == []
+    assert canada.markers(box, cities[::-1]) == placed
+    halifax = next(m for m in placed if m.label == "Halifax")
+    assert canada.label_box(halifax)[2] <= canada.WIDTH  # St. John's too: checked above
+    crowd = [(f"/{i}", f"Town {i}", 45.0 + (i % 3) * 0.8, -75.0 + (i // 3) * 2.5) for i in range(6)]
+    assert canada.collisions(canada.markers(box, crowd), box.height) == []
 
 
 def test_static_assets_are_served(client: httpx.Client) -> None:

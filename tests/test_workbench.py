@@ -7,6 +7,8 @@ import hashlib
 import importlib.util
 import io
 import json
+import shutil
+import subprocess
 import tarfile
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +18,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from hrgraph import workbench
+from hrgraph import canada, workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -136,6 +138,82 @@ def test_form_round_trip_renders_a_table(client: httpx.Client) -> None:
     download = client.get(csv_link["href"])
     assert download.headers["content-type"].startswith("text/csv")
     assert download.text.splitlines()[0].startswith("city,cityLabel")
+
+
+def drawn_markers(svg: Tag) -> list[canada.Marker]:
+    """The server-drawn points of the results map: per point, maybe a leader line, a circle and
+    its label, in that order."""
+    found, leader = [], None
+    for node in svg.select_one("#map-points").find_all(["line", "circle", "text"]):
+        if node.name == "line":
+            leader = (float(node["x2"]), float(node["y2"]))
+        elif node.name == "circle":
+            dot = (float(node["cx"]), float(node["cy"]))
+        else:
+            found.append(
+                canada.Marker(
+                    "", node.get_text(), *dot, float(node["x"]), float(node["y"]),
+                    str(node["text-anchor"]), leader,
+                )
+            )  # fmt: skip
+            leader = None
+    return found
+
+
+#: Runs workbench.js's projection and label placement (not the rest of the script) under Node.
+NODE_HARNESS = """
+const src = require("fs").readFileSync(process.argv[1], "utf8");
+const input = JSON.parse(process.argv[2]);
+const cut = (a, b) => src.slice(src.indexOf(a), src.indexOf(b));
+const api = new Function("config", "mapBox",
+  cut("  function project(lon, lat)", "  function coordinateColumns") +
+  cut("  // Label placement", "  function svgElement") +
+  "return { project: project, placeLabels: placeLabels, round1: round1 };")(
+  { map: input.map },
+  { querySelector: () => ({ viewBox: { baseVal: { width: 1000, height: input.height } } }) });
+const dots = input.points.map(([label, lat, lon]) => {
+  const p = api.project(lon, lat);
+  return { x: api.round1(p[0]), y: api.round1(p[1]), label: label };
+});
+console.log(JSON.stringify(api.placeLabels(dots)));
+"""
+
+
+def test_results_map_labels_are_clear_on_server_and_in_the_script(client: httpx.Client) -> None:
+    """The nine cities on the results map: the server's labels (for pages without JavaScript)
+    stay inside the viewBox, off the dots and each other; workbench.js places them the same."""
+    page = get_page(client)
+    example = (ROOT / "queries" / "city-coordinates.rq").read_text(encoding="utf-8")
+    result = soup_of(submit(client, page, example))
+    svg = result.select_one("#map svg")
+    height = float(str(svg["viewbox"]).split()[3])  # html.parser lowercases names
+    drawn = drawn_markers(svg)
+    assert len(drawn) == 9
+    assert canada.collisions(drawn, height) == []
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no Node.js to run workbench.js's placement")
+    config = json.loads(page.find(id="workbench-config").get_text())
+    # What the script gets after a run: the JSON results.
+    response = client.get("/sparql", params={"query": example}, headers={"Accept": JSON})
+    points = [
+        [row["cityLabel"]["value"], float(row["lat"]["value"]), float(row["long"]["value"])]
+        for row in response.json()["results"]["bindings"]
+    ]
+    script = ROOT / "src" / "hrgraph" / "static" / "workbench.js"
+    argument = json.dumps({"map": config["map"], "height": height, "points": points})
+    output = subprocess.run(
+        [node, "-e", NODE_HARNESS, str(script), argument],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    placed = [
+        canada.Marker(
+            "", m["label"], m["x"], m["y"], m["labelX"], m["labelY"], m["anchor"],
+            tuple(m["leader"]) if m["leader"] else None,
+        )
+        for m in json.loads(output)
+    ]  # fmt: skip
+    assert placed == drawn
 
 
 def test_ask_and_construct_from_the_form(client: httpx.Client) -> None:

@@ -7,7 +7,7 @@ city coordinates from the release, so both line up whatever the data says.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -150,46 +150,115 @@ class Marker:
     label_x: float
     label_y: float
     anchor: str  # SVG text-anchor
+    #: Where a leader line from the dot ends, when the label had to stand away from it.
+    leader: Point | None = None
 
 
-#: Label box estimate: the map is drawn at ~16px font; a character is about 0.6 em wide.
-_CHAR, _LINE = 10.0, 18.0
-_OFFSETS: tuple[tuple[float, float, str], ...] = (
-    (9, 5, "start"),
-    (-9, 5, "end"),
-    (9, -10, "start"),
-    (9, 20, "start"),
-    (-9, -10, "end"),
-    (-9, 20, "end"),
-)
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+#: Label box estimate, in viewBox units, for the home map's labels (bold 22px on 8px dots; the
+#: workbench's 16px labels on 7px dots fit inside the same boxes): a character is taken as 0.7
+#: em wide (DejaVu Sans Bold, the widest usual fallback, averages about 0.65 em), the text from
+#: 0.8 em above the baseline to 0.25 em below it, plus the 2-unit white halo around the glyphs.
+#: workbench.js repeats these numbers and the algorithm below: keep them in step.
+FONT, CHAR, ASCENT, DESCENT, HALO = 22.0, 0.7, 0.8, 0.25, 2.0
+#: A dot as an obstacle: half the side of the square kept free around its centre (radius 8 and
+#: its white stroke, with a little room).
+DOT = 11.0
+#: Gap between a dot's centre and its label box; beyond the first ring, a leader line is drawn.
+_RINGS = (DOT, DOT + 26.0, DOT + 52.0)
+#: Directions tried, in order: right, left, above, below, then the four diagonals.
+_DIRECTIONS = ((1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 1))
 
 
 def markers(box: Frame, cities: Sequence[tuple[str, str, float, float]]) -> list[Marker]:
-    """Cities (href, label, lat, long) as markers, each label placed where it overlaps no label
-    placed before it (west to east), and stays inside the map."""
-    placed: list[tuple[float, float, float, float]] = []
+    """Cities (href, label, lat, long) as markers. Labels are placed west to east, each at the
+    first candidate spot (rings of distance out from the dot, eight directions in each) that
+    stays inside the viewBox and overlaps no dot and no label placed before it; the spot with
+    least overlap when none is free. Deterministic: same cities, same map."""
+    dots = [(href, label, *box.place(lon, lat)) for href, label, lat, lon in cities]
+    dots.sort(key=lambda d: (d[2], d[3], d[1]))
+    obstacles: list[Box] = [(x - DOT, y - DOT, x + DOT, y + DOT) for _, _, x, y in dots]
     found = []
-    for href, label, lat, lon in sorted(cities, key=lambda c: c[3]):
-        x, y = box.place(lon, lat)
-        width = len(label) * _CHAR
-        choice = _OFFSETS[0]
-        for offset in _OFFSETS:
-            rect = _rect(x, y, width, offset)
-            if rect[0] >= 0 and rect[2] <= WIDTH and not any(_overlap(rect, r) for r in placed):
-                choice = offset
+    for href, label, x, y in dots:
+        width = len(label) * CHAR * FONT + 2 * HALO
+        best: tuple[float, int, Box] | None = None
+        for index, rect in enumerate(_candidates(x, y, width)):
+            if rect[0] < 0 or rect[1] < 0 or rect[2] > WIDTH or rect[3] > box.height:
+                continue
+            clash = sum(_overlap_area(rect, other) for other in obstacles)
+            if best is None or clash < best[0]:
+                best = (clash, index, rect)
+            if clash == 0:
                 break
-        placed.append(_rect(x, y, width, choice))
-        found.append(Marker(href, label, x, y, x + choice[0], y + choice[1], choice[2]))
+        rect = best[2] if best else next(_candidates(x, y, width))
+        index = best[1] if best else 0
+        obstacles.append(rect)
+        found.append(_marker(href, label, x, y, rect, index >= len(_DIRECTIONS)))
     return found
 
 
-def _rect(
-    x: float, y: float, width: float, offset: tuple[float, float, str]
-) -> tuple[float, float, float, float]:
-    dx, dy, anchor = offset
-    left = x + dx if anchor == "start" else x + dx - width
-    return left, y + dy - _LINE + 4, left + width, y + dy + 4
+def label_box(marker: Marker) -> Box:
+    """The box estimated for a marker's label (what `markers` keeps free of overlaps)."""
+    width = len(marker.label) * CHAR * FONT + 2 * HALO
+    left = {"start": marker.label_x - HALO, "end": marker.label_x + HALO - width}.get(
+        marker.anchor, marker.label_x - width / 2
+    )
+    top = marker.label_y - ASCENT * FONT - HALO
+    return left, top, left + width, marker.label_y + DESCENT * FONT + HALO
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _candidates(x: float, y: float, width: float) -> Iterator[Box]:
+    height = (ASCENT + DESCENT) * FONT + 2 * HALO
+    for gap in _RINGS:
+        for dx, dy in _DIRECTIONS:
+            # Diagonal spots tuck the box's near corner in towards the dot.
+            reach = gap * 0.7 if dx and dy else gap
+            left = x + reach if dx > 0 else x - reach - width if dx < 0 else x - width / 2
+            top = y + reach if dy > 0 else y - reach - height if dy < 0 else y - height / 2
+            yield left, top, left + width, top + height
+
+
+def _marker(href: str, label: str, x: float, y: float, rect: Box, leader: bool) -> Marker:
+    left, top, right, bottom = rect
+    centre = (left + right) / 2
+    anchor = "start" if left > x else "end" if right < x else "middle"
+    text_x = left + HALO if anchor == "start" else right - HALO if anchor == "end" else centre
+    baseline = top + HALO + ASCENT * FONT
+    end = (min(max(x, left), right), min(max(y, top), bottom)) if leader else None
+    return Marker(
+        href,
+        label,
+        x,
+        y,
+        round(text_x, 1),
+        round(baseline, 1),
+        anchor,
+        (round(end[0], 1), round(end[1], 1)) if end else None,
+    )
+
+
+def _overlap_area(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def collisions(placed: Sequence[Marker], height: float) -> list[str]:
+    """What is wrong with placed labels (empty when nothing is): a label box outside the viewBox
+    (WIDTH by height), over a dot, or over another label. For tests and checks."""
+    found = []
+    boxes = [label_box(m) for m in placed]
+    for m, rect in zip(placed, boxes, strict=True):
+        if rect[0] < 0 or rect[1] < 0 or rect[2] > WIDTH or rect[3] > height:
+            found.append(f"{m.label}: outside the map")
+        found += [
+            f"{m.label}: over the dot of {other.label}"
+            for other in placed
+            if _overlap_area(rect, (other.x - DOT, other.y - DOT, other.x + DOT, other.y + DOT))
+        ]
+    found += [
+        f"{a.label}: over the label of {b.label}"
+        for i, (a, ra) in enumerate(zip(placed, boxes, strict=True))
+        for b, rb in zip(placed[i + 1 :], boxes[i + 1 :], strict=True)
+        if _overlap_area(ra, rb)
+    ]
+    return found

@@ -291,15 +291,77 @@
     var points = names ? rows.filter(function (r) { return r[names[0]] && r[names[1]]; }) : [];
     if (!points.length) { mapBox.hidden = true; return; }
     var labelColumn = columns.filter(function (c) { return /label$/i.test(c); })[0];
-    points.forEach(function (row) {
+    var dots = points.map(function (row) {
       var p = project(parseFloat(row[names[1]].value), parseFloat(row[names[0]].value));
       var name = labelColumn && row[labelColumn] ? row[labelColumn].value : row[names[0]].value + ", " + row[names[1]].value;
-      var dot = svgElement("circle", { cx: p[0], cy: p[1], r: 7, "class": "wb-point" });
-      dot.appendChild(svgElement("title", {}, name));
+      return { x: round1(p[0]), y: round1(p[1]), label: name };
+    });
+    placeLabels(dots).forEach(function (m) {
+      if (m.leader) {
+        layer.appendChild(svgElement("line", { x1: m.x, y1: m.y, x2: m.leader[0], y2: m.leader[1], "class": "wb-leader" }));
+      }
+      var dot = svgElement("circle", { cx: m.x, cy: m.y, r: 7, "class": "wb-point" });
+      dot.appendChild(svgElement("title", {}, m.label));
       layer.appendChild(dot);
-      layer.appendChild(svgElement("text", { x: p[0] + 9, y: p[1] + 5, "class": "wb-point-label" }, name));
+      layer.appendChild(svgElement("text", { x: m.labelX, y: m.labelY, "text-anchor": m.anchor, "class": "wb-point-label" }, m.label));
     });
     mapBox.hidden = false;
+  }
+
+  // Label placement, the same as canada.markers on the server (keep the two in step): west to
+  // east, each label at the first candidate spot (rings out from the dot, eight directions in
+  // each) inside the viewBox that overlaps no dot and no label placed before; else the spot with
+  // least overlap. Boxes are estimated from the character count, as canada.py does.
+  var FONT = 22, CHAR = 0.7, ASCENT = 0.8, DESCENT = 0.25, HALO = 2, DOT = 11;
+  var RINGS = [DOT, DOT + 26, DOT + 52];
+  var DIRECTIONS = [[1, 0], [-1, 0], [0, -1], [0, 1], [1, -1], [-1, -1], [1, 1], [-1, 1]];
+
+  function round1(v) { return Math.round(v * 10) / 10; }
+
+  function candidates(x, y, width) {
+    var height = (ASCENT + DESCENT) * FONT + 2 * HALO, found = [];
+    RINGS.forEach(function (gap) {
+      DIRECTIONS.forEach(function (d) {
+        var reach = d[0] && d[1] ? gap * 0.7 : gap;
+        var left = d[0] > 0 ? x + reach : d[0] < 0 ? x - reach - width : x - width / 2;
+        var top = d[1] > 0 ? y + reach : d[1] < 0 ? y - reach - height : y - height / 2;
+        found.push([left, top, left + width, top + height]);
+      });
+    });
+    return found;
+  }
+
+  function overlapArea(a, b) {
+    return Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) * Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  }
+
+  function placeLabels(dots) {
+    var view = mapBox.querySelector("svg").viewBox.baseVal, width = view.width, height = view.height;
+    dots = dots.slice().sort(function (a, b) {
+      return a.x - b.x || a.y - b.y || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
+    });
+    var obstacles = dots.map(function (d) { return [d.x - DOT, d.y - DOT, d.x + DOT, d.y + DOT]; });
+    return dots.map(function (d) {
+      var boxWidth = Array.from(d.label).length * CHAR * FONT + 2 * HALO;
+      var spots = candidates(d.x, d.y, boxWidth), best = null;
+      for (var i = 0; i < spots.length; i += 1) {
+        var r = spots[i];
+        if (r[0] < 0 || r[1] < 0 || r[2] > width || r[3] > height) { continue; }
+        var clash = obstacles.reduce(function (sum, o) { return sum + overlapArea(r, o); }, 0);
+        if (best === null || clash < best.clash) { best = { clash: clash, index: i, rect: r }; }
+        if (clash === 0) { break; }
+      }
+      var rect = best ? best.rect : spots[0];
+      var leader = best ? best.index >= DIRECTIONS.length : false;
+      obstacles.push(rect);
+      var anchor = rect[0] > d.x ? "start" : rect[2] < d.x ? "end" : "middle";
+      var end = leader ? [round1(Math.min(Math.max(d.x, rect[0]), rect[2])), round1(Math.min(Math.max(d.y, rect[1]), rect[3]))] : null;
+      return {
+        x: d.x, y: d.y, label: d.label, anchor: anchor, leader: end,
+        labelX: round1(anchor === "start" ? rect[0] + HALO : anchor === "end" ? rect[2] - HALO : (rect[0] + rect[2]) / 2),
+        labelY: round1(rect[1] + HALO + ASCENT * FONT)
+      };
+    });
   }
 
   function svgElement(name, attributes, text) {
