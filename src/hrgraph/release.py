@@ -29,6 +29,9 @@ from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources
 from hrgraph.tables import tables
 from hrgraph.validation import Report, Result, validate
 
+#: Bumped whenever the layout or content of a release changes, so that the same sources build a
+#: new release instead of reusing one written by an older builder (2: merged default graph).
+RELEASE_FORMAT = "2"
 CURRENT = "current"
 MANIFEST = "release.json"
 SUMS = "SHA256SUMS"
@@ -106,7 +109,7 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
     steps = Steps(echo)
     with steps("parse", "reading sources"):
         sources = load_sources(settings)
-    digest = fingerprint(sources, settings.base_iri, __version__)
+    digest = fingerprint(sources, settings.base_iri, __version__, RELEASE_FORMAT)
     version = settings.version or f"{__version__}+{digest[:10]}"
     settings.releases.mkdir(parents=True, exist_ok=True)
     with _locked(settings.releases):
@@ -180,9 +183,17 @@ def _write(
         _write_sums(work)
     with steps("store", "loading the query store"):
         # Loading serialized N-Quads is pyoxigraph's fastest path (no Python objects per quad).
+        # The default graph also holds the merged triples: querying it is several times faster
+        # than use_default_graph_as_union, which must deduplicate across graphs at query time.
         store = ox.Store(str(work / STORE))
-        everything = _serialize([*quads, *description, *report_quads], ox.RdfFormat.N_QUADS)
-        store.bulk_load(input=everything, format=ox.RdfFormat.N_QUADS)
+        everything = [*quads, *description, *report_quads]
+        store.bulk_load(
+            input=_serialize(everything, ox.RdfFormat.N_QUADS), format=ox.RdfFormat.N_QUADS
+        )
+        store.bulk_load(
+            input=_serialize((q.triple for q in everything), ox.RdfFormat.N_TRIPLES),
+            format=ox.RdfFormat.N_TRIPLES,
+        )
         store.flush()
         del store
 
