@@ -27,6 +27,7 @@ from hrgraph import __version__, negotiation
 from hrgraph.config import Settings
 from hrgraph.errors import HrgraphError, NotFoundError, QueryError
 from hrgraph.publisher import Engine, EngineFactory, Publisher
+from hrgraph.replay import ReplayCache
 from hrgraph.web import RELEASE_HEADER
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
         allow_headers=["*"],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(ReplayCache, publisher=publisher)  # outermost: before any routing
     return app
 
 
