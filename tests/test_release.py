@@ -173,6 +173,7 @@ def test_unchanged_sources_are_not_rebuilt(make_settings: Callable[..., Settings
     again = build(settings)
     assert first.built and not again.built
     assert again.path == first.path
+    assert "parse" in first.timings and "parse" not in again.timings  # recognised unparsed
 
 
 def test_changed_sources_give_a_new_release_and_move_current(

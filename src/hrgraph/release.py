@@ -25,7 +25,7 @@ from hrgraph.config import CANONICAL_BASE, Settings
 from hrgraph.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.description import FileEntry, describe
 from hrgraph.errors import NonConformingError, ReleaseError
-from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources
+from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.tables import tables
 from hrgraph.validation import Report, Result, validate
 
@@ -107,9 +107,7 @@ class Steps:
 
 def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
     steps = Steps(echo)
-    with steps("parse", "reading sources"):
-        sources = load_sources(settings)
-    digest = fingerprint(sources, settings.base_iri, __version__, RELEASE_FORMAT)
+    digest = fingerprint(source_paths(settings), settings.base_iri, __version__, RELEASE_FORMAT)
     version = settings.version or f"{__version__}+{digest[:10]}"
     settings.releases.mkdir(parents=True, exist_ok=True)
     with _locked(settings.releases):
@@ -119,6 +117,8 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
             switch_current(settings.releases, version)
             echo(f"release {version} is up to date")
             return BuildResult(version, target, built=False, timings=steps.timings)
+        with steps("parse", "reading sources"):
+            sources = load_sources(settings)
         with steps("validate", f"validating {sources.count()} triples against the shapes"):
             report = validate(sources)
         if not report.conforms:

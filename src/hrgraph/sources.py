@@ -164,11 +164,19 @@ def _expand(token: str, prefixes: dict[str, str]) -> str | None:
     return None if namespace is None else namespace + local.replace("\\", "")
 
 
-def fingerprint(sources: Sources, *extra: str) -> str:
-    """SHA-256 over the source files' names and bytes plus `extra` (settings that shape output)."""
+def fingerprint(paths: Sequence[tuple[str, Path]], *extra: str) -> str:
+    """SHA-256 over the source files' names and bytes plus `extra` (settings that shape output).
+
+    Read from the bytes, not the parsed graph, so that an up-to-date release is recognised
+    without parsing anything.
+    """
     digest = hashlib.sha256()
-    for source in sources.files:
-        digest.update(source.name.encode() + b"\0" + source.path.read_bytes() + b"\0")
+    for role, path in paths:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise SourceError(path, f"cannot be read: {error}") from None
+        digest.update(f"{role}/{path.name}".encode() + b"\0" + data + b"\0")
     for item in extra:
         digest.update(item.encode() + b"\0")
     return digest.hexdigest()
