@@ -688,7 +688,7 @@ def references(dataset: Dataset) -> list[tuple[str, list[str], dict[str, str]]]:
              str(dataset.work / "releases")]  # fmt: skip
     store = {"HTTP_CEILING_STORE": str(dataset.release / "store")}
     rows: list[tuple[str, list[str], dict[str, str]]] = [
-        ("hrgraph, defaults (`--workers 1`)", serve, {}),
+        ("hrgraph `--workers 1`", [*serve, "--workers", "1"], {}),
         (f"uvicorn + raw ASGI app, constant answer (hrgraph's venv: {ours})",
          [str(python), *uvicorn, "http_ceiling:constant"], {}),
     ]  # fmt: skip
@@ -1111,7 +1111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per measurement")
     parser.add_argument("--triples", type=int, default=400_000, help="synthetic data size")
-    parser.add_argument("--workers", type=int, default=1, help="hrgraph serve --workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="hrgraph serve --workers (default: hrgraph's, one per core)",
+    )
     parser.add_argument("--no-synthetic", action="store_true", help="shipped data only")
     parser.add_argument("--no-references", action="store_true", help="skip the reference runs")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")

@@ -93,7 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("host", lambda: "127.0.0.1", "address to serve on", str),
     Setting("port", lambda: 8000, "port to serve on", _positive_int),
-    Setting("workers", lambda: 1, "server processes (each serves the same release)", _positive_int),
+    Setting(
+        "workers",
+        lambda: os.cpu_count() or 1,
+        "server processes, each serving the same release (default: one per core)",
+        _positive_int,
+    ),
     Setting("query_workers", lambda: 2, "query processes per server process", _positive_int),
     Setting("query_timeout", lambda: 30.0, "time limit of one query, in seconds", _seconds),
     Setting(
