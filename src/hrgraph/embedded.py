@@ -28,7 +28,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from hrgraph.config import Settings
-from hrgraph.engine import QueryAnswer, QueryRequest, media_types
+from hrgraph.engine import QueryAnswer, QueryRequest, media_types, result_too_large
 from hrgraph.errors import (
     EngineCrashError,
     NotAcceptableError,
@@ -158,7 +158,7 @@ class EmbeddedEngine:
             body: bytes = reply[1]
             return body
         if reply[0] == "too_large":
-            raise self._too_large_error()
+            raise result_too_large(self._cap)
         if reply[0] == "syntax":
             raise syntax_error(reply[1])
         raise QueryError(reply[1])
@@ -208,15 +208,6 @@ class EmbeddedEngine:
             )
         error = QueryTimeoutError(message)
         error.setting = "query_timeout"
-        return error
-
-    def _too_large_error(self) -> ResultTooLargeError:
-        error = ResultTooLargeError(
-            f"the result is larger than the {self._cap:,}-byte cap "
-            "(HRGRAPH_MAX_RESULT_BYTES / --max-result-bytes); add a LIMIT or select fewer "
-            "variables, or download the release files"
-        )
-        error.setting = "max_result_bytes"
         return error
 
     def _crash_error(self, worker: _Worker) -> EngineCrashError:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from hrgraph.errors import ResultTooLargeError
+
 
 class QueryForm(Enum):
     SELECT = "SELECT"
@@ -86,3 +88,14 @@ def media_types(form: QueryForm) -> tuple[str, ...]:
     if form is QueryForm.ASK:
         return BOOLEAN_TYPES
     return GRAPH_TYPES
+
+
+def result_too_large(cap: int) -> ResultTooLargeError:
+    """What every engine raises past max_result_bytes (never a truncated answer)."""
+    error = ResultTooLargeError(
+        f"the result is larger than the {cap:,}-byte cap "
+        "(HRGRAPH_MAX_RESULT_BYTES / --max-result-bytes); add a LIMIT or select fewer variables, "
+        "or download the release files"
+    )
+    error.setting = "max_result_bytes"
+    return error

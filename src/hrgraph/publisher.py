@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 from hrgraph.config import Settings
 from hrgraph.engine import QueryAnswer, QueryEngine
 from hrgraph.errors import ReleaseError
+from hrgraph.lru import SizedLRU
 from hrgraph.release import CURRENT, MANIFEST, read_manifest
 
 log = logging.getLogger(__name__)
@@ -45,33 +45,9 @@ CACHE_BYTES = 32_000_000
 CACHE_ITEM_BYTES = 1_000_000
 
 
-class AnswerCache:
-    """A small thread-safe LRU of query answers, bounded by total bytes."""
-
-    def __init__(self, capacity: int = CACHE_BYTES) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, QueryAnswer] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> QueryAnswer | None:
-        with self._lock:
-            answer = self._items.get(key)
-            if answer is not None:
-                self._items.move_to_end(key)
-            return answer
-
-    def put(self, key: str, answer: QueryAnswer) -> None:
-        if len(answer.body) > CACHE_ITEM_BYTES:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = answer
-            self._size += len(answer.body)
-            while self._size > self.capacity:
-                _, old = self._items.popitem(last=False)
-                self._size -= len(old.body)
+def answer_cache() -> SizedLRU[str, QueryAnswer]:
+    """Query answers of one release, by ETag."""
+    return SizedLRU(CACHE_BYTES, lambda answer: len(answer.body), CACHE_ITEM_BYTES)
 
 
 @dataclass(eq=False)
@@ -81,7 +57,7 @@ class Release:
     path: Path
     manifest: dict[str, object]
     engine: Engine
-    cache: AnswerCache = field(default_factory=AnswerCache)
+    cache: SizedLRU[str, QueryAnswer] = field(default_factory=answer_cache)
     users: int = 0
     retired: bool = False
     _memo: dict[str, Any] = field(default_factory=dict)

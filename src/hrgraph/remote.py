@@ -20,7 +20,7 @@ import pyoxigraph as ox
 
 from hrgraph.config import Settings
 from hrgraph.embedded import CappedBuffer, serialize, syntax_error
-from hrgraph.engine import QueryAnswer, QueryRequest, media_types
+from hrgraph.engine import QueryAnswer, QueryRequest, media_types, result_too_large
 from hrgraph.errors import (
     ConfigError,
     EngineCrashError,
@@ -135,7 +135,7 @@ class RemoteEngine:
         for chunk in response.iter_bytes():
             size += len(chunk)
             if size > self._cap:
-                raise too_large(self._cap)
+                raise result_too_large(self._cap)
             if time.monotonic() > deadline:
                 raise self._timeout_error()
             parts.append(chunk)
@@ -147,7 +147,7 @@ class RemoteEngine:
         try:
             rewrite(body, media_type, request, output)
         except ResultTooLargeError:
-            raise too_large(self._cap) from None
+            raise result_too_large(self._cap) from None
         except (SyntaxError, ValueError) as error:
             raise EngineCrashError(
                 "the remote SPARQL endpoint sent an incomplete or broken answer (as the Oxigraph "
@@ -190,16 +190,6 @@ def remote_error(status: int, body: bytes, lines_added: int = 0) -> QueryError:
         return syntax_error(message, lines_added)
     text = f"the remote SPARQL endpoint answered HTTP {status}: {message}"
     return EngineCrashError(text) if status >= 500 else QueryError(text)
-
-
-def too_large(cap: int) -> ResultTooLargeError:
-    error = ResultTooLargeError(
-        f"the result is larger than the {cap:,}-byte cap "
-        "(HRGRAPH_MAX_RESULT_BYTES / --max-result-bytes); add a LIMIT or select fewer variables, "
-        "or download the release files"
-    )
-    error.setting = "max_result_bytes"
-    return error
 
 
 def read_graphs(release: Path) -> frozenset[str]:

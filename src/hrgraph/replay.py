@@ -10,11 +10,11 @@ through the application as usual. A release switch empties the memory.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hrgraph.lru import SizedLRU
 from hrgraph.publisher import Publisher
 from hrgraph.web import RELEASE_HEADER
 
@@ -38,9 +38,9 @@ class ReplayCache:
     def __init__(self, app: ASGIApp, publisher: Publisher, capacity: int = CAPACITY) -> None:
         self.app = app
         self.publisher = publisher
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[object, ...], Recorded] = OrderedDict()
-        self._size = 0
+        self._items: SizedLRU[tuple[object, ...], Recorded] = SizedLRU(
+            capacity, lambda recorded: len(recorded.body), LARGEST
+        )
         self._version = ""
         self._lock = threading.Lock()
 
@@ -71,24 +71,14 @@ class ReplayCache:
         return (version, scope["path"], scope["query_string"], b"origin" in headers, *varies)
 
     def _get(self, key: tuple[object, ...]) -> Recorded | None:
-        with self._lock:
-            recorded = self._items.get(key)
-            if recorded is not None:
-                self._items.move_to_end(key)
-            return recorded
+        return self._items.get(key)
 
     def _put(self, key: tuple[object, ...], recorded: Recorded) -> None:
         with self._lock:
             if key[0] != self._version:  # a new release: the old answers are of no use
                 self._items.clear()
-                self._size, self._version = 0, str(key[0])
-            if key in self._items:
-                return
-            self._items[key] = recorded
-            self._size += len(recorded.body)
-            while self._size > self.capacity:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= len(dropped.body)
+                self._version = str(key[0])
+        self._items.put(key, recorded)
 
     async def _replay(self, scope: Scope, send: Send, recorded: Recorded) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": recorded.headers})

@@ -170,7 +170,7 @@ def check(
     """Refuse anything an engine must not see; return the query with its form and dataset."""
     size = len(query.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise _too_large(size, max_bytes)
+        raise too_large(f"the query ({size:,} bytes)", max_bytes)
     tokens = lex(query, max_nesting)
     _refuse(tokens)
     if _UCHAR.search(query):
@@ -406,9 +406,10 @@ def _resolve(iri: str, base: str) -> str:
 # Errors, with the setting that controls each limit.
 
 
-def _too_large(size: int, limit: int) -> QueryTooLargeError:
+def too_large(what: str, limit: int) -> QueryTooLargeError:
+    """The query text or a request body is over max_query_bytes (the HTTP layer uses it too)."""
     error = QueryTooLargeError(
-        f"the query is {size:,} bytes, over the {limit:,}-byte limit "
+        f"{what} is over the {limit:,}-byte limit of the setting max_query_bytes "
         "(HRGRAPH_MAX_QUERY_BYTES / --max-query-bytes)"
     )
     error.setting = "max_query_bytes"

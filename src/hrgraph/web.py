@@ -16,7 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 from hrgraph import negotiation, safety
 from hrgraph.config import Settings
 from hrgraph.engine import QueryAnswer, QueryRequest, media_types
-from hrgraph.errors import BadRequestError, QuerySyntaxError, QueryTooLargeError
+from hrgraph.errors import BadRequestError, QuerySyntaxError
 from hrgraph.publisher import Publisher, Release
 
 #: Header naming the release a response comes from (every part of a response is from one).
@@ -33,15 +33,6 @@ CHUNK = 64 * 1024
 EMPTY_GRAPH = "urn:hrgraph:empty-graph"
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
-
-
-def too_large(what: str, limit: int) -> QueryTooLargeError:
-    error = QueryTooLargeError(
-        f"{what} is larger than {limit} bytes; the limit is the setting max_query_bytes "
-        "(--max-query-bytes, HRGRAPH_MAX_QUERY_BYTES)"
-    )
-    error.setting = "max_query_bytes"
-    return error
 
 
 def publisher_of(request: Request) -> Publisher:
@@ -80,12 +71,12 @@ async def read_body(request: Request, limit: int) -> bytes:
         if not declared.strip().isdigit():
             raise BadRequestError(f"Content-Length {declared!r} is not a number")
         if int(declared) > limit:
-            raise too_large("the request body", limit)
+            raise safety.too_large("the request body", limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large("the request body", limit)
+            raise safety.too_large("the request body", limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
