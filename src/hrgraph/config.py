@@ -52,6 +52,13 @@ def _seconds(value: str) -> float:
     return number
 
 
+def _short_seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 600:
+        raise ValueError("must be a number of seconds between 0 and 600")
+    return number
+
+
 def _remote(value: str) -> str:
     if value and urlsplit(value).scheme not in ("http", "https"):
         raise ValueError("must be an http(s) URL of a SPARQL 1.1 Protocol query endpoint")
@@ -111,6 +118,84 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting("max_nesting", lambda: 100, "deepest nesting of { ( [ in a query", _positive_int),
+    # Limits of the query engine: memory enforced by the kernel, fair admission.
+    Setting(
+        "query_memory_mib",
+        lambda: 512,
+        "memory limit of one query process, in MiB (enforced by the kernel: RLIMIT_DATA)",
+        _positive_int,
+    ),
+    Setting(
+        "short_query_timeout",
+        lambda: 2.0,
+        "time limit of a query in the short lane (one query process kept free for short "
+        "queries while the others are busy), in seconds",
+        _short_seconds,
+    ),
+    Setting(
+        "max_queued_queries",
+        lambda: 32,
+        "queries that may wait for a query process, per server process (more: 503)",
+        _positive_int,
+    ),
+    Setting(
+        "queue_timeout",
+        lambda: 10.0,
+        "longest wait for a query process, in seconds (then 503 with Retry-After)",
+        _short_seconds,
+    ),
+    Setting(
+        "max_client_queries",
+        lambda: 4,
+        "queries one client address may run or queue at once, per server process (more: 429)",
+        _positive_int,
+    ),
+    # Limits of the HTTP connections, enforced before the application sees a request.
+    Setting(
+        "max_url_bytes",
+        lambda: 32_768,
+        "longest request target (path and query string), in bytes (longer: 414)",
+        _positive_int,
+    ),
+    Setting(
+        "max_header_bytes",
+        lambda: 32_768,
+        "largest request header section, in bytes (larger: 431)",
+        _positive_int,
+    ),
+    Setting(
+        "header_timeout",
+        lambda: 10.0,
+        "time a client has to send a whole request head, in seconds (then the connection "
+        "is closed)",
+        _short_seconds,
+    ),
+    Setting(
+        "keepalive_timeout",
+        lambda: 5.0,
+        "time an idle keep-alive connection is kept open, in seconds",
+        _short_seconds,
+    ),
+    Setting(
+        "send_timeout",
+        lambda: 60.0,
+        "time a client may take no data while an answer is being sent, in seconds (then the "
+        "connection is closed)",
+        _short_seconds,
+    ),
+    Setting(
+        "max_connections",
+        lambda: 1000,
+        "open connections per server process (more: 503)",
+        _positive_int,
+    ),
+    Setting(
+        "shutdown_timeout",
+        lambda: 10.0,
+        "time requests under way are given to finish on SIGTERM, in seconds (then queries "
+        "are stopped)",
+        _short_seconds,
+    ),
     Setting(
         "remote_endpoint",
         lambda: "",
@@ -141,6 +226,18 @@ class Settings:
     max_result_bytes: int
     max_query_bytes: int
     max_nesting: int
+    query_memory_mib: int
+    short_query_timeout: float
+    max_queued_queries: int
+    queue_timeout: float
+    max_client_queries: int
+    max_url_bytes: int
+    max_header_bytes: int
+    header_timeout: float
+    keepalive_timeout: float
+    send_timeout: float
+    max_connections: int
+    shutdown_timeout: float
     remote_endpoint: str
     remote_store: str
 
@@ -158,6 +255,12 @@ class Settings:
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def mention(name: str) -> str:
+    """How messages name a setting: its variable and its flag (HRGRAPH_X / --x)."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return f"{setting.env} / {setting.flag}"
 
 
 def load_settings(

@@ -15,13 +15,19 @@
         ├── QueryTooLargeError    the query or body is over the size limit            413
         ├── QueryTimeoutError     the query ran past the time limit                   503
         ├── ResultTooLargeError   the result is over the result-size cap              422
+        ├── QueryMemoryError      the query needed more memory than a query process may 422
         ├── NotAcceptableError    no representation fits the Accept header            406
-        └── EngineCrashError      whatever ran the query died on it                   400
+        ├── EngineCrashError      the query crashed a fresh query process again       400
+        ├── TooManyQueriesError   this client has too many queries under way          429
+        └── UnavailableError      the server cannot answer now, not the query's fault  503
+            ├── OverloadedError   every query process is busy and the queue is full   503
+            └── WorkerLostError   the query process was killed from outside or the
+                                  server is shutting down                             503
+
+Errors with a 429 or 503 status carry `retry_after` (seconds), sent as the Retry-After header.
 
 The HTTP layer maps the tree to status codes and bodies in one place (`app.py`); the CLI maps it
-to exit codes in one place (`cli.py`).
-
-The CLI maps the tree to exit codes in one place (`cli.py`); nothing else prints tracebacks.
+to exit codes in one place (`cli.py`), and nothing else prints tracebacks.
 """
 
 from __future__ import annotations
@@ -88,6 +94,8 @@ class QueryError(HrgraphError):
     status = 400
     #: the setting that controls the limit that applied, if any (named in the message too)
     setting: str | None = None
+    #: seconds after which the same request may succeed (the Retry-After header), if any
+    retry_after: int | None = None
 
 
 class BadRequestError(QueryError):
@@ -130,6 +138,7 @@ class QueryTooLargeError(QueryError):
 
 class QueryTimeoutError(QueryError):
     status = 503
+    retry_after = 10
 
 
 class ResultTooLargeError(QueryError):
@@ -140,5 +149,32 @@ class NotAcceptableError(QueryError):
     status = 406
 
 
+class QueryMemoryError(QueryError):
+    """The query process hit its kernel-enforced memory limit on this query."""
+
+    status = 422
+
+
 class EngineCrashError(QueryError):
-    """The process running the query died (for example a pyoxigraph stack overflow)."""
+    """The query killed a fresh query process too (for example a pyoxigraph stack overflow)."""
+
+
+class TooManyQueriesError(QueryError):
+    status = 429
+    retry_after = 2
+
+
+class UnavailableError(QueryError):
+    """The server cannot answer now for reasons that are not the request's: try again."""
+
+    status = 503
+    retry_after = 2
+
+
+class OverloadedError(UnavailableError):
+    """Every query process is busy and the wait queue is full (or the wait ran out)."""
+
+
+class WorkerLostError(UnavailableError):
+    """The query process died for reasons that are not the query's (killed from outside, the
+    out-of-memory killer, the server shutting down)."""
