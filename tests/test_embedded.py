@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -23,17 +24,20 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from hrgraph.config import Settings, load_settings
-from hrgraph.embedded import EmbeddedEngine
+from hrgraph.embedded import GENERAL, EmbeddedEngine
 from hrgraph.engine import QueryForm, QueryRequest, media_types
 from hrgraph.errors import (
     EngineCrashError,
     NotAcceptableError,
+    OverloadedError,
     QueryError,
+    QueryMemoryError,
     QueryRefusedError,
     QuerySyntaxError,
     QueryTimeoutError,
     ReleaseError,
     ResultTooLargeError,
+    WorkerLostError,
 )
 from hrgraph.release import build
 from hrgraph.safety import check
@@ -262,15 +266,16 @@ def test_a_runaway_query_is_stopped_and_its_cpu_freed(
     make_engine: Callable[..., EmbeddedEngine],
 ) -> None:
     engine = make_engine(query_workers="1", query_timeout="2")
-    (worker,) = engine.pids()
+    (worker,) = engine.pids(GENERAL)
     with pytest.raises(QueryTimeoutError, match="2 s limit") as caught:
         run(engine, RUNAWAY)
     assert caught.value.setting == "query_timeout"
     assert "HRGRAPH_QUERY_TIMEOUT" in str(caught.value)
     assert caught.value.status == 503
+    assert caught.value.retry_after
     assert gone(worker), "the worker that ran the runaway query still exists"
     assert not Path(f"/proc/{worker}").exists()
-    (replacement,) = engine.pids()
+    (replacement,) = engine.pids(GENERAL)
     assert replacement != worker
     assert count(engine) > 0
 
@@ -287,11 +292,17 @@ def test_other_queries_are_answered_while_a_heavy_one_runs(
         answers = [count(engine) for _ in range(20)]
         assert len(set(answers)) == 1 and answers[0] > 0
         assert not heavy.done()
-        # A worker killed from outside (as the kernel's OOM killer would) costs its query only.
+        # A worker killed from outside (as the kernel's OOM killer would) is not the query's
+        # fault: the query is sent to another worker; killed there too, it is a 503.
         os.kill(busy, signal.SIGKILL)
-        with pytest.raises(EngineCrashError, match="signal 9"):
+        wait_until(lambda: busy not in engine.pids())
+        retried = busy_worker({pid: cpu_ticks(pid) for pid in engine.pids()})
+        assert not heavy.done()
+        os.kill(retried, signal.SIGKILL)
+        with pytest.raises(WorkerLostError, match="signal 9") as caught:
             heavy.result()
-    assert busy not in engine.pids()
+    assert caught.value.status == 503 and caught.value.retry_after
+    assert busy not in engine.pids() and retried not in engine.pids()
     assert count(engine) == answers[0]
 
 
@@ -301,12 +312,93 @@ def test_a_crashing_query_costs_that_query_only(engine: EmbeddedEngine) -> None:
         check(deep, graphs=engine.graphs, max_bytes=100_000, max_nesting=100)
     before = set(engine.pids())
     # Bypassing the nesting check, the query segfaults pyoxigraph: the worker dies, not us.
-    with pytest.raises(EngineCrashError, match="died") as caught:
+    # It is tried once more on another worker (the first death might not have been its fault).
+    with pytest.raises(EngineCrashError, match="died on this query twice") as caught:
         engine.run(QueryRequest(deep, QueryForm.SELECT, "application/sparql-results+json"))
     assert caught.value.status == 400
     after = set(engine.pids())
-    assert len(after) == 2 and len(before - after) == 1
+    assert len(after) == len(before) and len(before - after) == 2
     assert count(engine) > 0
+
+
+#: Sorting the cross product of all triples: memory grows with it (2.2 GB in 3 s unbounded).
+HUNGRY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c"
+
+
+def test_the_kernel_stops_a_query_over_the_memory_limit(
+    make_engine: Callable[..., EmbeddedEngine],
+) -> None:
+    engine = make_engine(query_workers="1", query_memory_mib="300", query_timeout="120")
+    (worker,) = engine.pids(GENERAL)
+    limit = Path(f"/proc/{worker}/limits").read_text()
+    assert re.search(r"Max data size\s+314572800\s+314572800 ", limit), limit
+    with pytest.raises(QueryMemoryError, match="300 MiB") as caught:
+        run(engine, HUNGRY)
+    assert caught.value.status == 422
+    assert caught.value.setting == "query_memory_mib"
+    assert "HRGRAPH_QUERY_MEMORY_MIB" in str(caught.value)
+    assert gone(worker)
+    assert count(engine) > 0  # the replacement serves
+
+
+def test_the_short_lane_answers_while_every_general_worker_is_busy(
+    make_engine: Callable[..., EmbeddedEngine],
+) -> None:
+    engine = make_engine(query_workers="1", query_timeout="600", short_query_timeout="1")
+    expected = count(engine)
+    with ThreadPoolExecutor(2) as pool:
+        heavy = pool.submit(run, engine, RUNAWAY)
+        busy_worker({pid: cpu_ticks(pid) for pid in engine.pids(GENERAL)})
+        assert [count(engine) for _ in range(5)] == [expected] * 5  # through the short lane
+        # An expensive query that finds only the short lane must finish within its limit.
+        with pytest.raises(OverloadedError, match="short lane") as caught:
+            run(engine, RUNAWAY)
+        assert caught.value.status == 503 and caught.value.retry_after
+        assert caught.value.setting == "short_query_timeout"
+        assert not heavy.done()
+        engine.close()
+        with pytest.raises(WorkerLostError):
+            heavy.result()
+
+
+def test_the_wait_queue_is_bounded(make_engine: Callable[..., EmbeddedEngine]) -> None:
+    engine = make_engine(
+        query_workers="1",
+        query_timeout="600",
+        short_query_timeout="600",
+        max_queued_queries="1",
+        queue_timeout="600",
+    )
+    with ThreadPoolExecutor(3) as pool:
+        running = [pool.submit(run, engine, RUNAWAY) for _ in range(2)]  # general + short lane
+        wait_until(lambda: all(cpu_ticks(pid) > 0 for pid in engine.pids()))
+        queued = pool.submit(run, engine, RUNAWAY)
+        wait_until(lambda: engine._waiting == 1)
+        with pytest.raises(OverloadedError, match="1 queries are already waiting") as caught:
+            run(engine, COUNT)
+        assert caught.value.setting == "max_queued_queries"
+        engine.close()
+        for future in [*running, queued]:
+            with pytest.raises(WorkerLostError):
+                future.result()
+
+
+def test_a_wait_longer_than_the_queue_timeout_is_refused(
+    make_engine: Callable[..., EmbeddedEngine],
+) -> None:
+    engine = make_engine(
+        query_workers="1", query_timeout="600", short_query_timeout="600", queue_timeout="0.5"
+    )
+    with ThreadPoolExecutor(2) as pool:
+        running = [pool.submit(run, engine, RUNAWAY) for _ in range(2)]
+        wait_until(lambda: all(cpu_ticks(pid) > 0 for pid in engine.pids()))
+        with pytest.raises(OverloadedError, match="no query process became free") as caught:
+            run(engine, COUNT)
+        assert caught.value.setting == "queue_timeout" and caught.value.status == 503
+        engine.close()
+        for future in running:
+            with pytest.raises(WorkerLostError):
+                future.result()
 
 
 def test_a_worker_that_died_while_idle_is_replaced_silently(engine: EmbeddedEngine) -> None:
@@ -397,8 +489,9 @@ def test_closing_stops_every_worker(make_engine: Callable[..., EmbeddedEngine]) 
     pids = engine.pids()
     engine.close()
     assert all(gone(pid) for pid in pids)
-    with pytest.raises(EngineCrashError, match="closed"):
+    with pytest.raises(WorkerLostError, match="stopped") as caught:
         run(engine, COUNT)
+    assert caught.value.status == 503
 
 
 # No outbound requests: a loopback listener must see no connection.

@@ -23,7 +23,7 @@ from hrgraph.config import Settings, load_settings
 from hrgraph.embedded import EmbeddedEngine
 from hrgraph.engine import QueryForm, QueryRequest, media_types
 from hrgraph.errors import (
-    EngineCrashError,
+    BadGatewayError,
     QueryError,
     QuerySyntaxError,
     QueryTimeoutError,
@@ -270,10 +270,10 @@ def test_a_query_the_server_cuts_short_is_an_error_not_a_short_answer(
 ) -> None:
     """The Oxigraph server answers a query it times out with 200 and a cut body."""
     engine = make_engine(f"{loaded}/query", query_timeout="600")
-    with pytest.raises(EngineCrashError, match="incomplete or broken"):
+    with pytest.raises(BadGatewayError, match="incomplete or broken"):
         ask(engine, RUNAWAY, QueryForm.SELECT, "text/csv")
     construct = RUNAWAY.replace("SELECT ?a WHERE", "CONSTRUCT { ?a ?b ?d } WHERE")
-    with pytest.raises(EngineCrashError, match="incomplete or broken"):
+    with pytest.raises(BadGatewayError, match="incomplete or broken"):
         ask(engine, construct, QueryForm.CONSTRUCT, "application/n-triples")
 
 
@@ -345,7 +345,7 @@ def test_a_broken_or_uncheckable_body_is_an_error(
     fake.content_type, fake.body = content_type, body
     engine = RemoteEngine(release, settings(fake.url))  # type: ignore[attr-defined]
     try:
-        with pytest.raises(EngineCrashError, match="incomplete or broken"):
+        with pytest.raises(BadGatewayError, match="incomplete or broken"):
             ask(engine, "SELECT * WHERE { ?s ?p ?o }", form)
     finally:
         engine.close()
@@ -367,7 +367,7 @@ def test_a_complete_body_from_the_fake_passes(fake: type[Fake], release: Path) -
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(400, QuerySyntaxError), (404, QueryError), (500, EngineCrashError), (503, EngineCrashError)],
+    [(400, QuerySyntaxError), (404, QueryError), (500, BadGatewayError), (503, BadGatewayError)],
 )
 def test_a_refusal_from_the_remote_carries_its_message(
     fake: type[Fake], release: Path, status: int, error: type[QueryError]
@@ -391,7 +391,7 @@ def test_a_refusal_from_the_remote_carries_its_message(
 def test_an_unreachable_remote_is_an_engine_error(release: Path) -> None:
     engine = RemoteEngine(release, settings(f"http://127.0.0.1:{free_port()}/query"))
     try:
-        with pytest.raises(EngineCrashError, match="could not be reached"):
+        with pytest.raises(BadGatewayError, match="could not be reached"):
             ask(engine, COUNT, QueryForm.SELECT)
     finally:
         engine.close()

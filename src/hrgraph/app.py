@@ -1,8 +1,9 @@
 """`create_app(settings)`: the FastAPI application that serves the current release.
 
-Errors are mapped to HTTP here and only here: `QueryError.status` (4xx), NotFoundError 404,
-anything unexpected 500 (logged; the client never sees a traceback), each in the format the client
-asked for: JSON for machines, a small HTML page (echoing the query) for browsers, text for curl.
+Errors are mapped to HTTP here and only here: `QueryError.status` (4xx; 503 with Retry-After for
+what is not the client's fault), NotFoundError 404, ReleaseError 503, anything unexpected 500
+(logged; the client never sees a traceback), each in the format the client asked for: JSON for
+machines, a small HTML page (echoing the query) for browsers, text for curl.
 """
 
 from __future__ import annotations
@@ -24,8 +25,14 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hrgraph import __version__, negotiation
-from hrgraph.config import Settings
-from hrgraph.errors import HrgraphError, NotFoundError, QueryError
+from hrgraph.config import Settings, mention
+from hrgraph.errors import (
+    HrgraphError,
+    NotFoundError,
+    QueryError,
+    ReleaseError,
+    TooManyQueriesError,
+)
 from hrgraph.publisher import Engine, EngineFactory, Publisher
 from hrgraph.replay import ReplayCache
 from hrgraph.web import RELEASE_HEADER
@@ -89,6 +96,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
         allow_headers=["*"],
         expose_headers=EXPOSED_HEADERS,
     )
+    app.add_middleware(ClientLimit, limit=settings.max_client_queries)
     app.add_middleware(ReplayCache, publisher=publisher)  # outermost: before any routing
     return app
 
@@ -117,6 +125,45 @@ class SelectiveGZip:
             await self.gzip(scope, receive, send)
 
 
+class ClientLimit:
+    """At most `limit` requests under way per client address on the paths that run queries
+    (per server process): one client cannot take every query process and the whole queue.
+    Replayed answers (ReplayCache, outside this) cost nothing and are not counted."""
+
+    PATHS = ("/sparql", "/queries/")
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._running: dict[str, int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.PATHS):
+            await self.app(scope, receive, send)
+            return
+        client = str((scope.get("client") or ("",))[0])
+        if self._running.get(client, 0) >= self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        self._running[client] = self._running.get(client, 0) + 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self._running.pop(client) - 1
+            if left:
+                self._running[client] = left
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = TooManyQueriesError(
+            f"this client already has {self.limit} queries under way "
+            f"({mention('max_client_queries')}); wait for them to finish, then try again"
+        )
+        error.setting = "max_client_queries"
+        request = Request(scope, receive)
+        response = error_response(request, 429, "too-many-queries", str(error), error)
+        await response(scope, receive, send)
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -131,14 +178,18 @@ def status_of(error: HrgraphError) -> int:
         return error.status
     if isinstance(error, NotFoundError):
         return 404
+    if isinstance(error, ReleaseError):
+        return 503  # the release on disk cannot be read: the operator's to fix, not the client's
     return 500
 
 
 async def handle_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HrgraphError)
     status = status_of(error)
-    if status >= 500:
+    if status == 500:
         return await handle_unexpected(request, error)
+    if status >= 500:
+        log.warning("%s %s: %d %s", request.method, request.url.path, status, error)
     return error_response(request, status, error_code(type(error).__name__), str(error), error)
 
 
@@ -178,6 +229,9 @@ def error_response(
         "setting": getattr(error, "setting", None),
     }
     headers = {"Cache-Control": "no-store"}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     accept = request.headers.get("accept")
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)

@@ -21,8 +21,9 @@
         ├── TooManyQueriesError   this client has too many queries under way          429
         └── UnavailableError      the server cannot answer now, not the query's fault  503
             ├── OverloadedError   every query process is busy and the queue is full   503
-            └── WorkerLostError   the query process was killed from outside or the
-                                  server is shutting down                             503
+            ├── WorkerLostError   the query process was killed from outside or the
+            │                     server is shutting down                             503
+            └── BadGatewayError   the remote engine failed or sent a broken answer    502
 
 Errors with a 429 or 503 status carry `retry_after` (seconds), sent as the Retry-After header.
 
@@ -175,6 +176,25 @@ class OverloadedError(UnavailableError):
     """Every query process is busy and the wait queue is full (or the wait ran out)."""
 
 
+class BadGatewayError(UnavailableError):
+    """The remote SPARQL endpoint could not be reached, failed, or sent a broken answer."""
+
+    status = 502
+
+
 class WorkerLostError(UnavailableError):
     """The query process died for reasons that are not the query's (killed from outside, the
     out-of-memory killer, the server shutting down)."""
+
+
+class DamagedReleaseError(ReleaseError):
+    """A release's files do not match its checksums (SHA256SUMS, store/SHA256SUMS), or a list of
+    checksums is missing or malformed: the release is not served, switched to or listed."""
+
+    exit_code = 1
+
+    def __init__(self, version: str, problems: list[str]) -> None:
+        self.version = version
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"release {version} is damaged: {problems[0]}{more}")

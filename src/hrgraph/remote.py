@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
-from hrgraph.config import Settings
+from hrgraph.config import Settings, mention
 from hrgraph.embedded import CappedBuffer, serialize, syntax_error
 from hrgraph.engine import QueryAnswer, QueryRequest, media_types, result_too_large
 from hrgraph.errors import (
+    BadGatewayError,
     ConfigError,
-    EngineCrashError,
     NotAcceptableError,
     QueryError,
     QueryTimeoutError,
@@ -113,7 +113,7 @@ class RemoteEngine:
         except httpx.TimeoutException:
             raise self._timeout_error() from None
         except httpx.HTTPError as error:
-            raise EngineCrashError(
+            raise BadGatewayError(
                 f"the remote SPARQL endpoint {self._endpoint} could not be reached: {error}"
             ) from None
         return media_type, body
@@ -149,7 +149,7 @@ class RemoteEngine:
         except ResultTooLargeError:
             raise result_too_large(self._cap) from None
         except (SyntaxError, ValueError) as error:
-            raise EngineCrashError(
+            raise BadGatewayError(
                 "the remote SPARQL endpoint sent an incomplete or broken answer (as the Oxigraph "
                 f"server does when a query fails or times out on it): {error}"
             ) from None
@@ -157,8 +157,8 @@ class RemoteEngine:
 
     def _timeout_error(self) -> QueryTimeoutError:
         error = QueryTimeoutError(
-            f"the query ran past the {self._timeout:g} s limit "
-            "(HRGRAPH_QUERY_TIMEOUT / --query-timeout) and was stopped"
+            f"the query ran past the {self._timeout:g} s limit ({mention('query_timeout')}) "
+            "and was stopped"
         )
         error.setting = "query_timeout"
         return error
@@ -189,7 +189,7 @@ def remote_error(status: int, body: bytes, lines_added: int = 0) -> QueryError:
     if status == 400:
         return syntax_error(message, lines_added)
     text = f"the remote SPARQL endpoint answered HTTP {status}: {message}"
-    return EngineCrashError(text) if status >= 500 else QueryError(text)
+    return BadGatewayError(text) if status >= 500 else QueryError(text)
 
 
 def read_graphs(release: Path) -> frozenset[str]:

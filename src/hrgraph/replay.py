@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hrgraph.lru import SizedLRU
+from hrgraph.lru import SizedLRU, footprint
 from hrgraph.publisher import Publisher
 from hrgraph.web import RELEASE_HEADER
 
@@ -39,7 +39,7 @@ class ReplayCache:
         self.app = app
         self.publisher = publisher
         self._items: SizedLRU[tuple[object, ...], Recorded] = SizedLRU(
-            capacity, lambda recorded: len(recorded.body), LARGEST
+            capacity, lambda recorded: len(recorded.body) + footprint(recorded.headers), LARGEST
         )
         self._version = ""
         self._lock = threading.Lock()

@@ -348,6 +348,8 @@ def page(
             "Cache-Control": "no-store" if outcome and outcome.error else "public, max-age=60",
             RELEASE_HEADER: release.version,
         }
+        if outcome and outcome.error and outcome.error["retry_after"] is not None:
+            headers["Retry-After"] = str(outcome.error["retry_after"])
         status = outcome.status if outcome else 200
         return HTMLResponse(html, status_code=status, headers=headers)
 
@@ -370,6 +372,7 @@ def _error_body(error: QueryError) -> dict[str, Any]:
         "line": getattr(error, "line", None),
         "column": getattr(error, "column", None),
         "setting": error.setting,
+        "retry_after": error.retry_after,
     }
 
 
