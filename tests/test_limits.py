@@ -161,6 +161,7 @@ def test_the_short_lane_answers_cheap_queries_while_long_ones_run(
         release = hold(http, engine, 1)
         answers = [ask(http, CHEAP) for _ in range(5)]
         assert [a.status_code for a in answers] == [200] * 5
+        engine.close()
         release()
 
 
