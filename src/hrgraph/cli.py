@@ -1,8 +1,16 @@
 """The `hrgraph` command line. Commands are thin: parse options, build Settings, call the library.
-Errors are mapped to messages and exit codes here and only here."""
+Errors are mapped to messages and exit codes here and only here (`main`): every failure is one
+`error: ...` line on stderr, never a traceback.
+
+Exit status of every command: 0 done, 1 violations (validate, build) or a damaged release (verify),
+2 could not run (a bad setting or option, a source that does not parse, a missing release, a file
+that cannot be read or written: a full disk, a read-only folder), 3 internal error (a bug: please
+report it), 130 interrupted.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +20,18 @@ import click
 
 from hrgraph import __version__
 from hrgraph.config import SETTINGS, Settings, load_settings
-from hrgraph.errors import HrgraphError, NonConformingError
+from hrgraph.errors import DamagedReleaseError, HrgraphError, NonConformingError, ReleaseError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def exit_codes(one: str = "", zero: str = "done") -> str:
+    """The exit status line of a command's help (`one`: what exit status 1 means, if used)."""
+    return (
+        f"Exit status: 0 {zero}, {f'1 {one}, ' if one else ''}2 could not run (a bad setting, a "
+        "file that cannot be read or written: full disk, read-only folder), 3 internal error "
+        "(please report)."
+    )
 
 
 def settings_options(*names: str) -> Callable[[F], F]:
@@ -43,7 +60,10 @@ def _echo(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=exit_codes("violations or a damaged release"),
+)
 @click.version_option(__version__, prog_name="hrgraph")
 def cli() -> None:
     """hrgraph: the Learning from Each Other harm reduction knowledge graph as linked data."""
@@ -70,7 +90,7 @@ def cli() -> None:
 def validate(paths: tuple[Path, ...], fmt: str, lang: str, **options: Any) -> None:
     """Validate the ontology and data (or the given data files) against the shapes.
 
-    Exit status: 0 conforms, 1 violations, 2 could not run.
+    Exit status: 0 conforms, 1 violations, 2 could not run, 3 internal error (please report).
     """
     from hrgraph.sources import load_sources
     from hrgraph.validation import render_json, render_text, render_turtle, validate
@@ -84,10 +104,14 @@ def validate(paths: tuple[Path, ...], fmt: str, lang: str, **options: Any) -> No
     sys.exit(0 if report.conforms else 1)
 
 
-@cli.command()
+@cli.command(epilog=exit_codes("violations: the release is refused"))
 @settings_options("sources", "releases", "base_iri", "version")
 def build(**options: Any) -> None:
-    """Validate the sources and write an immutable release to releases/<version>/."""
+    """Validate the sources and write an immutable release to releases/<version>/.
+
+    A release that exists and verifies is up to date (nothing is written); a damaged one is
+    moved aside to .damaged-<version>-<time> and built again.
+    """
     from hrgraph.release import build as build_release
 
     result = build_release(_settings(options), echo=_echo)
@@ -96,30 +120,65 @@ def build(**options: Any) -> None:
     click.echo(result.path)
 
 
-@cli.command()
-@settings_options(
-    "sources",
-    "releases",
-    "base_iri",
-    "host",
-    "port",
-    "workers",
-    "query_workers",
-    "query_timeout",
-    "max_result_bytes",
-    "max_query_bytes",
-    "max_nesting",
-    "remote_endpoint",
-    "remote_store",
-)
+@cli.command(epilog=exit_codes())
+@settings_options(*(s.name for s in SETTINGS if s.name != "version"))  # every limit is a flag
 def serve(**options: Any) -> None:
     """Serve the current release: SPARQL endpoint, resource pages, downloads.
 
-    Builds the release first when there is none or the sources changed.
+    Builds the release first when there is none or the sources changed. When that build fails
+    (violations, a full disk, a read-only folder) the last good release is served, with a
+    warning; a current release that is damaged gives way to the newest one that verifies.
     """
     from hrgraph.server import serve as run_server
 
     run_server(_settings(options), echo=_echo)
+
+
+@cli.command(epilog=exit_codes("damaged (one line per bad file)", zero="intact"))
+@click.argument("version", required=False)
+@settings_options("releases")
+def verify(version: str | None, **options: Any) -> None:
+    """Check a release (default: the current one) against its checksums: SHA256SUMS for the
+    downloads, store/SHA256SUMS for the query store. Prints one line per bad file."""
+    from hrgraph import integrity
+
+    release = _release(_settings(options).releases, version)
+    found = integrity.verify(release)
+    for problem in found.problems:
+        click.echo(f"damaged: {problem}")
+    if not found.intact:
+        raise DamagedReleaseError(release.name, list(found.problems))
+    click.echo(f"release {release.name} is intact: {found.files} files match their checksums")
+
+
+def _release(releases: Path, version: str | None) -> Path:
+    if version is None:
+        try:
+            version = os.readlink(releases / "current")
+        except OSError:
+            raise ReleaseError(f"no current release in {releases}: run `hrgraph build`") from None
+    if "/" in version or version.startswith(".") or not (releases / version).is_dir():
+        raise ReleaseError(f"no release {version!r} in {releases}")
+    return releases / version
+
+
+@cli.command(epilog=exit_codes())
+@click.option(
+    "--keep",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="how many of the newest releases to keep",
+)
+@settings_options("releases")
+def prune(keep: int, **options: Any) -> None:
+    """Remove old releases: keeps the KEEP newest (by issue date, then build time), the current
+    one, and any a running server still serves. Also removes what dead builds (.build-*) and
+    damaged releases set aside (.damaged-*) left. Prints one line per folder removed or kept
+    because it is in use."""
+    from hrgraph.prune import prune as prune_releases
+
+    prune_releases(_settings(options).releases, keep, echo=click.echo)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,5 +199,22 @@ def main(argv: list[str] | None = None) -> None:
         _echo(f"error: {error}")
         sys.exit(error.exit_code)
     except HrgraphError as error:
-        _echo(f"error: {error}")
+        _echo(f"error: {_one_line(str(error))}")
         sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        _echo("error: interrupted")
+        sys.exit(130)
+    except OSError as error:
+        from hrgraph.release import failure_message
+
+        _echo(f"error: {failure_message(error)}")
+        sys.exit(2)
+    except Exception as error:
+        from hrgraph.release import failure_message
+
+        _echo(f"error: {failure_message(error)} (please report)")
+        sys.exit(3)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -121,7 +121,7 @@ SETTINGS: tuple[Setting, ...] = (
     # Limits of the query engine: memory enforced by the kernel, fair admission.
     Setting(
         "query_memory_mib",
-        lambda: 512,
+        lambda: 384,
         "memory limit of one query process, in MiB (enforced by the kernel: RLIMIT_DATA)",
         _positive_int,
     ),

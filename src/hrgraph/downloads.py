@@ -2,7 +2,10 @@
 immutable versioned files, /downloads/latest/ redirects, /.well-known/void, /sitemap.xml.
 
 Only files named in a release's SHA256SUMS (and SHA256SUMS itself) are served: a request path is
-looked up in that list, never joined onto a folder, so no path can reach outside a release.
+looked up in that list, whose names are checked when it is read (relative, no `..`, no absolute
+name), and the file found must resolve (symlinks followed) to a regular file inside the release
+folder. A release whose SHA256SUMS is missing or damaged is not listed (the listing says so) and
+none of its files are served.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ import os
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from hrgraph import negotiation
-from hrgraph.errors import NotFoundError
+from hrgraph import integrity, negotiation
+from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError
 from hrgraph.linked_data import documents, resources, templates
-from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
+from hrgraph.release import CURRENT, MANIFEST, SUMS, failure_message, read_manifest
 from hrgraph.service import description_response
 from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of
 
@@ -64,33 +68,71 @@ def versions(releases: Path) -> list[str]:
 
 
 def checksums(release: Path) -> dict[str, str]:
-    """File name → SHA-256, from the release's SHA256SUMS."""
-    sums: dict[str, str] = {}
-    for line in (release / SUMS).read_text().splitlines():
-        digest, _, name = line.partition("  ")
-        if name:
-            sums[name] = digest
-    return sums
+    """File name → SHA-256, from the release's SHA256SUMS (names checked: see integrity);
+    DamagedReleaseError when it is missing or damaged."""
+    try:
+        return integrity.read_sums(release / SUMS)
+    except FileNotFoundError:
+        reason = "missing"
+    except OSError as error:
+        reason = f"cannot be read ({error.strerror or error})"
+    except ValueError as error:
+        reason = str(error)
+    raise DamagedReleaseError(release.name, [f"{SUMS}: {reason}"])
 
 
 def files(releases: Path, version: str) -> list[FileInfo]:
+    """The files SHA256SUMS lists; DamagedReleaseError when it is damaged or a file is missing."""
     folder = releases / version
-    return [
-        FileInfo(name, (folder / name).stat().st_size, digest, f"/downloads/{version}/{name}")
-        for name, digest in sorted(checksums(folder).items())
-    ]
+    found = []
+    for name, digest in sorted(checksums(folder).items()):
+        path = integrity.inside(folder, name)
+        if path is None:
+            raise DamagedReleaseError(version, [f"{name}: missing or not a file of the release"])
+        found.append(FileInfo(name, path.stat().st_size, digest, f"/downloads/{version}/{name}"))
+    return found
 
 
 def locate(releases: Path, version: str, name: str) -> Path:
-    """The file `name` of release `version`, if the release lists it; else NotFoundError."""
+    """The file `name` of release `version`, if the release lists it and it is a regular file
+    inside the release folder; else NotFoundError."""
     if version not in versions(releases):
         raise NotFoundError(f"no release {version!r}; see /downloads/ for the list")
     folder = releases / version
-    if name != SUMS and name not in checksums(folder):
+    try:
+        listed = name in checksums(folder)
+    except DamagedReleaseError:
+        raise NotFoundError(
+            f"release {version} is not available: its {SUMS} is missing or damaged"
+        ) from None
+    path = integrity.inside(folder, name) if listed or name == SUMS else None
+    if path is None:
         raise NotFoundError(
             f"release {version} has no file {name!r}; see /downloads/ for its files"
         )
-    return folder / name
+    return path
+
+
+def _listed(releases: Path, names: list[str], current: str) -> tuple[list[Any], list[Any]]:
+    """The listing's releases, and those skipped (version and reason) because their SHA256SUMS
+    or a file it names is missing or damaged."""
+    listed: list[dict[str, Any]] = []
+    skipped: list[dict[str, str]] = []
+    for v in names:
+        try:
+            entry = {
+                "version": v,
+                "current": v == current,
+                "issued": read_manifest(releases / v).get("issued"),
+                "files": [info.__dict__ for info in files(releases, v)],
+            }
+        except DamagedReleaseError as error:
+            skipped.append({"version": v, "reason": "; ".join(error.problems)})
+        except (ReleaseError, OSError) as error:
+            skipped.append({"version": v, "reason": failure_message(error)})
+        else:
+            listed.append(entry)
+    return listed, skipped
 
 
 @router.api_route("/downloads", methods=["GET", "HEAD"], include_in_schema=False)
@@ -104,15 +146,7 @@ def listing(request: Request) -> Response:
     releases = publisher.releases
     with publisher.snapshot() as release:
         current = release.version
-    listed = [
-        {
-            "version": v,
-            "current": v == current,
-            "issued": read_manifest(releases / v).get("issued"),
-            "files": [info.__dict__ for info in files(releases, v)],
-        }
-        for v in reversed(versions(releases))
-    ]
+    listed, skipped = _listed(releases, list(reversed(versions(releases))), current)
     media = negotiation.choose(
         request.headers.get("accept"),
         ("text/html", "application/json"),
@@ -120,8 +154,14 @@ def listing(request: Request) -> Response:
     )
     headers = {"Vary": "Accept", "Cache-Control": "no-cache", RELEASE_HEADER: current}
     if media == "application/json":
-        return JSONResponse({"current": current, "releases": listed}, headers=headers)
-    html = templates().get_template("downloads.html").render(releases=listed, current=current)
+        return JSONResponse(
+            {"current": current, "releases": listed, "skipped": skipped}, headers=headers
+        )
+    html = (
+        templates()
+        .get_template("downloads.html")
+        .render(releases=listed, skipped=skipped, current=current)
+    )
     return HTMLResponse(html, headers=headers)
 
 

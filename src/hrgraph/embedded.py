@@ -460,7 +460,7 @@ def serve(
     try:
         store: ox.Store | None = ox.Store.read_only(store_path)
         failure = ""
-    except OSError as error:
+    except Exception as error:  # OSError, or RuntimeError("Corruption: ...") from RocksDB
         store, failure = None, f"cannot open the store: {error}"
     for job in _jobs(connection):
         reply = answer(store, job, prefixes) if store is not None else ("error", failure)

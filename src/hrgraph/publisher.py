@@ -2,9 +2,15 @@
 
 Each request takes a snapshot (`Publisher.snapshot()`): the release and its engine, held for the
 whole request, so every part of a response comes from one release. A new `current` link is
-noticed on the next request (one readlink, a single syscall); the new release is opened while
-requests keep being served by the old one, then swapped in. The old engine is closed when its last
-request ends.
+noticed on the next request (one lstat, a single syscall: every switch renames a new link into
+place, also when a build rebuilt a damaged release under the same name); the new release is
+opened while requests keep being served by the old one, then swapped in. The old engine is closed
+when its last request ends.
+
+A release is verified against its checksums when it is opened, and holds a shared lock on its
+folder for as long as it is open (`hrgraph prune` leaves such a release alone). A damaged release
+is never switched to; at start, a damaged or unopenable `current` falls back to the newest release
+that verifies, and with none the server does not start.
 """
 
 from __future__ import annotations
@@ -18,11 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from hrgraph import integrity
 from hrgraph.config import Settings
 from hrgraph.engine import QueryAnswer, QueryEngine
 from hrgraph.errors import ReleaseError
 from hrgraph.lru import SizedLRU
-from hrgraph.release import CURRENT, MANIFEST, read_manifest
+from hrgraph.release import (
+    CURRENT,
+    MANIFEST,
+    failure_message,
+    hold,
+    read_manifest,
+    release_folders,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +74,18 @@ class Release:
     cache: SizedLRU[str, QueryAnswer] = field(default_factory=answer_cache)
     users: int = 0
     retired: bool = False
+    #: the descriptor of the folder, with its shared lock (-1: not held, or closed)
+    held: int = -1
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def close(self) -> None:
+        """Close the engine and let go of the folder (prune may then remove it)."""
+        self.engine.close()
+        with self._memo_lock:
+            held, self.held = self.held, -1
+        if held >= 0:
+            os.close(held)
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value computed once per release (lists of resources, graph sizes)."""
@@ -90,11 +114,20 @@ class Release:
 
 
 def open_release(path: Path, settings: Settings, open_engine: EngineFactory) -> Release:
-    manifest = read_manifest(path)
-    for key in ("version", "base_iri"):
-        if not isinstance(manifest.get(key), str):
-            raise ReleaseError(f"{path / MANIFEST}: no {key!r}")
-    return Release(path.resolve(), manifest, open_engine(path, settings))
+    """Hold the folder, verify the checksums, then start the engine (DamagedReleaseError, or
+    ReleaseError, and nothing started, when the release cannot be trusted)."""
+    held = hold(path)
+    try:
+        manifest = read_manifest(path)
+        for key in ("version", "base_iri"):
+            if not isinstance(manifest.get(key), str):
+                raise ReleaseError(f"{path / MANIFEST}: no {key!r}")
+        integrity.check(path)
+        engine = open_engine(path, settings)
+    except BaseException:
+        os.close(held)
+        raise
+    return Release(path.resolve(), manifest, engine, held=held)
 
 
 class Publisher:
@@ -106,17 +139,44 @@ class Publisher:
         self._open_engine = open_engine
         self._lock = threading.Lock()
         self._opening = threading.Lock()
-        self._target = self._read_link()
-        if self._target is None:
+        self._inode = self._link_inode()
+        try:
+            self._target: str | None = os.readlink(self.releases / CURRENT)
+        except OSError:
             raise ReleaseError(
                 f"no release in {self.releases}: run `hrgraph build` (or `hrgraph serve`, which "
                 "builds one first)"
-            )
-        self._current = open_release(self.releases / self._target, settings, open_engine)
+            ) from None
+        self._current = self._open_first(self._target)
 
     @property
     def current(self) -> Release:
         return self._current
+
+    def _open_first(self, target: str) -> Release:
+        """The release `current` points at; if it is damaged or cannot be opened, the newest
+        release that can (one error line names both); ReleaseError when none can."""
+        others = [p.name for p in reversed(release_folders(self.releases)) if p.name != target]
+        failure = ""
+        for version in [target, *others]:
+            try:
+                release = open_release(self.releases / version, self.settings, self._open_engine)
+            except Exception as error:
+                failure = failure or failure_message(error)
+                continue
+            if version != target:
+                log.error(
+                    "current release %s cannot be served (%s); serving %s, the newest release "
+                    "that verifies",
+                    target,
+                    failure,
+                    version,
+                )
+            return release
+        raise ReleaseError(
+            f"no release in {self.releases} can be served: current release {target}: {failure}; "
+            f"no other release of {len(others)} could be opened: rebuild with `hrgraph build`"
+        )
 
     def _read_link(self) -> str | None:
         try:
@@ -125,25 +185,41 @@ class Publisher:
             return None
         return target if (self.releases / target / MANIFEST).is_file() else None
 
+    def _link_inode(self) -> int | None:
+        try:
+            return os.lstat(self.releases / CURRENT).st_ino
+        except OSError:
+            return None
+
     def refresh(self) -> None:
-        """Open the release `current` points at if it moved; requests go on meanwhile."""
-        target = self._read_link()
-        if target is None or target == self._target:
+        """Open the release `current` points at if the link was replaced; requests go on
+        meanwhile. A replaced link is tried once: a release that cannot be opened is not tried
+        again on every request."""
+        inode = self._link_inode()
+        if inode is None or inode == self._inode:
             return
         # One thread opens the new release; the others keep serving the old one.
         if not self._opening.acquire(blocking=False):
             return
         try:
-            self._switch(target)
+            self._inode = inode
+            target = self._read_link()
+            if target is not None:
+                self._switch(target)
         finally:
             self._opening.release()
 
     def _switch(self, target: str) -> None:
         try:
             fresh = open_release(self.releases / target, self.settings, self._open_engine)
-        except Exception:
+        except Exception as error:
             # A release that cannot be opened is not switched to: keep serving the old one.
-            log.exception("cannot open release %s; still serving %s", target, self._target)
+            log.error(
+                "not switching to release %s (%s); still serving %s",
+                target,
+                failure_message(error),
+                self._current.version,
+            )
             self._target = target
             return
         with self._lock:
@@ -152,7 +228,7 @@ class Publisher:
             idle = old.users == 0
         log.info("now serving release %s", fresh.version)
         if idle:
-            old.engine.close()
+            old.close()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Release]:
@@ -167,11 +243,11 @@ class Publisher:
                 release.users -= 1
                 idle = release.retired and release.users == 0
             if idle:
-                release.engine.close()
+                release.close()
 
     def close(self) -> None:
         with self._lock:
             self._current.retired = True
             idle = self._current.users == 0
         if idle:
-            self._current.engine.close()
+            self._current.close()

@@ -1,6 +1,11 @@
 """Build an immutable release: parse, validate (a Violation refuses the release), then write
 `releases/<version>/` in a temporary folder, rename it into place and switch `current` atomically,
-so that a build killed at any moment never leaves a half-written release that could be served."""
+so that a build killed at any moment never leaves a half-written release that could be served.
+
+A release that exists, verifies against its checksums and is current is "up to date" without
+taking the build lock or writing anything, so a read-only releases folder is served as it is. A
+damaged one is moved aside (`.damaged-<version>-<time>`) and built again; it is never switched to.
+"""
 
 from __future__ import annotations
 
@@ -20,22 +25,25 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from hrgraph import __version__
+from hrgraph import __version__, integrity
 from hrgraph.config import CANONICAL_BASE, Settings
 from hrgraph.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.description import FileEntry, describe
-from hrgraph.errors import NonConformingError, ReleaseError
+from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError
 from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.tables import tables
 from hrgraph.validation import Report, Result, validate
 
 #: Bumped whenever the layout or content of a release changes, so that the same sources build a
-#: new release instead of reusing one written by an older builder (2: merged default graph).
-RELEASE_FORMAT = "2"
+#: new release instead of reusing one written by an older builder (2: merged default graph;
+#: 3: store/SHA256SUMS, and "format" in release.json).
+RELEASE_FORMAT = "3"
 CURRENT = "current"
-MANIFEST = "release.json"
-SUMS = "SHA256SUMS"
-STORE = "store"
+MANIFEST = integrity.MANIFEST
+SUMS = integrity.SUMS
+STORE = integrity.STORE
+#: Prefixes of the folders a build or prune leaves behind when it dies, and of set-aside releases.
+BUILDING, PRUNING, DAMAGED = ".build-", ".pruning-", ".damaged-"
 DESCRIPTION_GRAPH = ox.NamedNode(GRAPH_BASE + "release/description")
 REPORT_GRAPH = ox.NamedNode(GRAPH_BASE + "release/shacl-report")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -109,12 +117,15 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
     steps = Steps(echo)
     digest = fingerprint(source_paths(settings), settings.base_iri, __version__, RELEASE_FORMAT)
     version = settings.version or f"{__version__}+{digest[:10]}"
-    settings.releases.mkdir(parents=True, exist_ok=True)
-    with _locked(settings.releases):
-        target = settings.releases / version
-        if target.exists():
-            _check_same(target, digest)
-            switch_current(settings.releases, version)
+    releases, target = settings.releases, settings.releases / version
+    # Up to date reads only: no lock, no write (a read-only releases folder is served as is).
+    if _points_at(releases, version) and _reusable(target, digest, echo=None):
+        echo(f"release {version} is up to date")
+        return BuildResult(version, target, built=False, timings=steps.timings)
+    releases.mkdir(parents=True, exist_ok=True)
+    with build_lock(releases):
+        if _reusable(target, digest, echo):
+            switch_current(releases, version)
             echo(f"release {version} is up to date")
             return BuildResult(version, target, built=False, timings=steps.timings)
         with steps("parse", "reading sources"):
@@ -123,19 +134,65 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
             report = validate(sources)
         if not report.conforms:
             raise NonConformingError(report)
-        _remove_stale(settings.releases)
-        work = settings.releases / f".build-{version}-{os.getpid()}"
-        try:
-            work.mkdir()
-            _write(work, sources, report, settings, version, digest, steps)
-            _fsync_tree(work)
-            os.rename(work, target)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        switch_current(settings.releases, version)
+        _remove_stale(releases)
+        _write_release(target, sources, report, settings, digest, steps)
+        switch_current(releases, version, replace=True)  # servers notice a rebuilt version too
     echo(f"release {version} written to {target}")
     return BuildResult(version, target, built=True, report=report, timings=steps.timings)
+
+
+def _write_release(
+    target: Path, sources: Sources, report: Report, settings: Settings, digest: str, steps: Steps
+) -> None:
+    """Write the release in a temporary folder and rename it to `target`; nothing is left behind
+    when that fails. An error other than OSError while writing (pyoxigraph reports a full disk
+    as RuntimeError) is a ReleaseError."""
+    work = target.parent / f"{BUILDING}{target.name}-{os.getpid()}"
+    try:
+        work.mkdir()
+        _write(work, sources, report, settings, target.name, digest, steps)
+        _fsync_tree(work)
+        os.rename(work, target)
+    except BaseException as error:
+        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(error, OSError | HrgraphError) or not isinstance(error, Exception):
+            raise
+        raise ReleaseError(
+            f"cannot write release {target.name} in {target.parent}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
+
+
+def _reusable(target: Path, digest: str, echo: Echo | None) -> bool:
+    """Whether `target` exists, comes from these sources and verifies. A damaged one is moved
+    aside when `echo` is given (under the lock), so that it is built again."""
+    if not target.is_dir():
+        return False
+    _check_same(target, digest)
+    found = integrity.verify(target)
+    if found.intact:
+        return True
+    if echo is not None:
+        _set_aside(target, list(found.problems), echo)
+    return False
+
+
+def _set_aside(target: Path, problems: list[str], echo: Echo) -> None:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    aside = target.parent / f"{DAMAGED}{target.name}-{stamp}"
+    os.rename(target, aside)
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    echo(
+        f"warning: release {target.name} is damaged ({problems[0]}{more}); "
+        f"moved aside to {aside.name} and built again"
+    )
+
+
+def _points_at(releases: Path, version: str) -> bool:
+    try:
+        return os.readlink(releases / CURRENT) == version
+    except OSError:
+        return False
 
 
 def _write(
@@ -178,9 +235,10 @@ def _write(
             "issued": issued,
             "triples": len(quads),
             "hrgraph": __version__,
+            "format": RELEASE_FORMAT,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        _write_sums(work)
+        integrity.write_sums(work, skip=STORE)
     with steps("store", "loading the query store"):
         # Loading serialized N-Quads is pyoxigraph's fastest path (no Python objects per quad).
         # The default graph also holds the merged triples: querying it is several times faster
@@ -196,6 +254,7 @@ def _write(
         )
         store.flush()
         del store
+        integrity.write_sums(work / STORE)  # its bytes differ per build: a list of its own
 
 
 def rebase(quads: Iterable[ox.Quad], base: str) -> Iterator[ox.Quad]:
@@ -345,25 +404,15 @@ def _issued() -> str:
     return moment.date().isoformat()
 
 
-def _write_sums(work: Path) -> None:
-    lines = []
-    for path in sorted(p for p in work.rglob("*") if p.is_file()):
-        relative = path.relative_to(work).as_posix()
-        if relative.startswith(STORE + "/"):
-            continue
-        lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {relative}\n")
-    (work / SUMS).write_text("".join(lines))
-
-
 def _fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -371,17 +420,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def switch_current(releases: Path, version: str) -> None:
-    """Point `current` at `version` by renaming a new symlink over it (atomic on POSIX)."""
+def switch_current(releases: Path, version: str, *, replace: bool = False) -> None:
+    """Point `current` at `version` by renaming a new symlink over it (atomic on POSIX); with
+    `replace`, also when it already points there (servers then open the folder anew)."""
     link = releases / CURRENT
-    if link.is_symlink() and os.readlink(link) == version:
+    if not replace and link.is_symlink() and os.readlink(link) == version:
         return
     temporary = releases / f".{CURRENT}-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         temporary.unlink()
     temporary.symlink_to(version)
     os.replace(temporary, link)
-    _fsync_dir(releases)
+    fsync_dir(releases)
 
 
 def current_release(releases: Path) -> Path | None:
@@ -401,7 +451,11 @@ def read_manifest(release: Path) -> dict[str, object]:
 
 
 def _check_same(target: Path, digest: str) -> None:
-    if read_manifest(target).get("fingerprint") != digest:
+    try:
+        fingerprint = read_manifest(target).get("fingerprint")
+    except ReleaseError:
+        return  # unreadable: damaged, which the checksums say
+    if fingerprint != digest:
         raise ReleaseError(
             f"release {target.name} already exists and was built from other sources; releases "
             "are immutable: choose a new version with --version (or HRGRAPH_VERSION)"
@@ -409,18 +463,84 @@ def _check_same(target: Path, digest: str) -> None:
 
 
 def _remove_stale(releases: Path) -> None:
-    # Called under the lock: any leftover build folder belongs to a build that died.
-    for leftover in releases.glob(".build-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    # Called under the lock: any leftover build or prune folder belongs to one that died.
+    for prefix in (BUILDING, PRUNING):
+        for leftover in releases.glob(prefix + "*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def _locked(releases: Path) -> Iterator[None]:
+def build_lock(releases: Path) -> Iterator[None]:
+    """The one writer of `releases` (a build or a prune): taken only when something is written."""
     with (releases / ".lock").open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise ReleaseError(
-                f"another build is writing to {releases}; wait for it to finish"
+                f"another build or prune is writing to {releases}; wait for it to finish"
             ) from None
         yield
+
+
+def release_folders(releases: Path) -> list[Path]:
+    """Every complete release folder, oldest first: by issue date, then build time, then name
+    (dot-folders, `current` and folders without a release.json are not releases)."""
+    try:
+        entries = [p for p in releases.iterdir() if not p.name.startswith(".")]
+    except OSError:
+        return []
+    found = [p for p in entries if p.name != CURRENT and p.is_dir() and (p / MANIFEST).is_file()]
+    return sorted(found, key=_age)
+
+
+def _age(release: Path) -> tuple[str, float, str]:
+    try:
+        issued = str(read_manifest(release).get("issued", ""))
+        built = (release / MANIFEST).stat().st_mtime
+    except (ReleaseError, OSError):
+        issued, built = "", 0.0
+    return (issued, built, release.name)
+
+
+def intact_release(releases: Path) -> Path | None:
+    """The current release if it verifies, else the newest release that does, else None."""
+    current = current_release(releases)
+    if current is not None and integrity.verify(current).intact:
+        return current
+    others = [p for p in reversed(release_folders(releases)) if p != current]
+    return next((p for p in others if integrity.verify(p).intact), None)
+
+
+def writable(folder: Path) -> bool:
+    """Whether this process may write in `folder` (False on a read-only file system)."""
+    return os.access(folder, os.W_OK)
+
+
+def hold(release: Path) -> int:
+    """Open `release` and take a shared lock on it, held until the returned descriptor is closed:
+    `hrgraph prune` never removes a release that is held. Works on read-only folders."""
+    fd = os.open(release, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        if not os.path.samestat(os.fstat(fd), os.stat(release)):
+            raise BlockingIOError  # renamed away by prune between the open and the lock
+    except BlockingIOError:
+        os.close(fd)
+        raise ReleaseError(f"release {release.name} is being removed (hrgraph prune)") from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def failure_message(error: BaseException) -> str:
+    """One line that says what failed: an HrgraphError's message, an OSError's file and reason,
+    else the exception's type and text (an internal error)."""
+    if isinstance(error, HrgraphError):
+        text = str(error)
+    elif isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        text = f"{where}{error.strerror}"
+    else:
+        text = f"internal error: {type(error).__name__}: {error}"
+    return " ".join(text.split())
