@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -58,3 +59,29 @@ def test_serve_builds_when_there_is_no_release(tmp_path: Path) -> None:
     with serving("--sources", str(ROOT), "--releases", str(releases)) as (url, _):
         assert httpx.get(f"{url}/downloads/", params={"format": "json"}).json()["current"]
     assert (releases / "current").is_symlink()
+
+
+def wait_until_accepting(url: str, timeout: float = 30) -> None:
+    """uvicorn logs "Application startup complete" just before it listens."""
+    port = int(url.rsplit(":", 1)[1])
+    deadline = time.monotonic() + timeout
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        assert time.monotonic() < deadline, f"{url} does not accept connections"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_applies_the_connection_limits(
+    served_settings: Settings, workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection limits reach uvicorn, in this process and in spawned server processes."""
+    monkeypatch.setenv("HRGRAPH_MAX_URL_BYTES", "2000")
+    releases = str(served_settings.releases)
+    flags = ("--sources", str(ROOT), "--releases", releases, "--workers", workers)
+    with serving(*flags) as (url, _):
+        wait_until_accepting(url)
+        assert httpx.get(f"{url}/", params={"pad": "a" * 1000}).status_code == 200
+        assert httpx.get(f"{url}/", params={"pad": "a" * 3000}).status_code == 414

@@ -120,7 +120,12 @@ def build(**options: Any) -> None:
     click.echo(result.path)
 
 
-@cli.command(epilog=exit_codes())
+@cli.command(
+    epilog=exit_codes(
+        "the server could not start: its port is taken, or its server processes failed while "
+        "starting"
+    )
+)
 @settings_options(*(s.name for s in SETTINGS if s.name != "version"))  # every limit is a flag
 def serve(**options: Any) -> None:
     """Serve the current release: SPARQL endpoint, resource pages, downloads.

@@ -5,6 +5,8 @@
     ├── SourceError               a source file cannot be read as RDF (path, line, column)
     ├── NonConformingError        validation found Violations; exit code 1 (carries the report)
     ├── ReleaseError              a release cannot be written or read
+    │   └── DamagedReleaseError   a release's files do not match its checksums; exit code 1
+    ├── ServerStartError          the port is taken, or server processes failed to start; exit 1
     ├── NotFoundError             no such resource, file or release (HTTP 404)
     └── QueryError                a SPARQL request cannot be answered (HTTP 4xx; see `status`)
         ├── BadRequestError       a malformed request (form, encoding, content type) 400/415
@@ -198,3 +200,10 @@ class DamagedReleaseError(ReleaseError):
         self.problems = problems
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"release {version} is damaged: {problems[0]}{more}")
+
+
+class ServerStartError(HrgraphError):
+    """The server could not start: its port is taken, or a server process died before it could
+    serve (uvicorn's or that process's own error line comes first)."""
+
+    exit_code = 1
