@@ -387,6 +387,8 @@ class _Worker:
         self.process.start()
         child.close()  # the worker holds the only other end: its death reads as EOF here
         self._last_words = b""
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     @property
     def pid(self) -> int:
@@ -411,16 +413,22 @@ class _Worker:
         return any(sign in self._last_words for sign in _OUT_OF_MEMORY)
 
     def stop(self) -> None:
-        """SIGKILL (a query cannot be interrupted any other way), reap, keep the last words."""
-        if self.process.exitcode is None:
-            self.process.kill()
-        self.process.join()
-        self.connection.close()
-        if self.stderr:
-            self._last_words = _tail(self.stderr)
-            with contextlib.suppress(OSError):
-                os.unlink(self.stderr)
-            self.stderr = ""
+        """SIGKILL (a query cannot be interrupted any other way), reap, keep the last words.
+        Once only, whoever calls first: the thread running a query and `close()` may both call
+        it, and closing the pipe twice could close a descriptor reused meanwhile."""
+        with self._stopping:
+            if self._stopped:
+                return
+            self._stopped = True
+            if self.process.exitcode is None:
+                self.process.kill()
+            self.process.join()
+            self.connection.close()
+            if self.stderr:
+                self._last_words = _tail(self.stderr)
+                with contextlib.suppress(OSError):
+                    os.unlink(self.stderr)
+                self.stderr = ""
 
 
 _OUT_OF_MEMORY = (b"memory allocation of", b"MemoryError", b"std::bad_alloc")

@@ -29,6 +29,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable
 from types import FrameType
 from typing import Any
@@ -134,12 +135,35 @@ def stop_queries_at_shutdown(app: FastAPI) -> FastAPI:
     async def stopping(app: FastAPI) -> AsyncIterator[Any]:
         try:
             async with lifespan(app) as state:
+                stop_queries_when_the_drain_ends(publisher)
                 yield state
         finally:
             stop_queries(publisher)
 
     app.router.lifespan_context = stopping
     return app
+
+
+def stop_queries_when_the_drain_ends(publisher: Publisher) -> None:
+    """On SIGTERM or SIGINT, stop the queries once `shutdown_timeout` has passed: the requests
+    waiting on them then answer 503 (worker-lost, with Retry-After) within the second uvicorn
+    gives beyond it, instead of being cancelled into a 500. Chained before uvicorn's own handlers,
+    which are installed (with signal.signal, on the main thread) before the app starts."""
+    timer = threading.Timer(publisher.settings.shutdown_timeout, stop_queries, [publisher])
+    timer.daemon = True
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        uvicorns = signal.getsignal(signum)
+
+        def chained(sig: int, frame: FrameType | None, uvicorns: Any = uvicorns) -> None:
+            if timer.ident is None:  # the first stop signal
+                timer.start()
+            if callable(uvicorns):
+                uvicorns(sig, frame)
+
+        try:
+            signal.signal(signum, chained)
+        except ValueError:  # not the main thread (a server run in a thread, as in tests)
+            return
 
 
 def stop_queries(publisher: Publisher) -> None:
@@ -170,8 +194,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
         "port": settings.port,
-        # uvicorn wants whole seconds; rounding up never cuts the drain short.
-        "timeout_graceful_shutdown": math.ceil(settings.shutdown_timeout),
+        # uvicorn wants whole seconds. The queries are stopped at shutdown_timeout (see
+        # stop_queries_when_the_drain_ends); the extra second lets their requests answer 503.
+        "timeout_graceful_shutdown": math.ceil(settings.shutdown_timeout) + 1,
         **connections.uvicorn_options(settings),
     }
 
