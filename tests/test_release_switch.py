@@ -29,7 +29,9 @@ def test_switch_under_load(tmp_path: Path) -> None:
     from hrgraph.app import create_app
 
     releases = tmp_path / "releases"
-    settings = load_settings({"sources": str(ROOT), "releases": str(releases)}, environ={})
+    # The clients all come from 127.0.0.1: allow each of them its query.
+    flags = {"sources": str(ROOT), "releases": str(releases), "max_client_queries": str(CLIENTS)}
+    settings = load_settings(flags, environ={})
     build(settings.with_(version="1.0.0"))
     build(settings.with_(version="2.0.0"))
     switch_current(releases, "1.0.0")
