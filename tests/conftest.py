@@ -61,19 +61,29 @@ class ThreadServer(uvicorn.Server):
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: Any) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 (a port the system picks) until the block ends; yields its URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def serve_server(app: Any, **options: Any) -> Iterator[ThreadServer]:
+    """Serve `app` on 127.0.0.1 (a port the system picks) until the block ends, with these
+    uvicorn options; yields the running server."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", **options
+    )
     server = ThreadServer(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         assert server.ready.wait(60), "the server did not start"
         assert server.started, "the server failed to start"
-        yield server.url
+        yield server
     finally:
         server.should_exit = True
         thread.join(60)
+
+
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 until the block ends; yields its URL."""
+    with serve_server(app) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,6 @@ import select
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,9 +20,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from conftest import ThreadServer
+from conftest import ThreadServer, serve_server
 from hrgraph import connections
 from hrgraph.app import create_app
 from hrgraph.config import Settings
@@ -52,24 +50,10 @@ class Served:
 def limited_server(settings: Settings) -> Iterator[Served]:
     """uvicorn over the app with the connection limits of `settings`, on a free loopback port."""
     previous = connections.limits()  # the limits are per process: restored for other servers
-    config = uvicorn.Config(
-        create_app(settings),
-        host=HOST,
-        port=0,
-        log_level="warning",
-        lifespan="on",
-        **uvicorn_options(settings),
-    )
-    server = ThreadServer(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        assert server.ready.wait(60), "the server did not start"
-        assert server.started, "the server failed to start"
-        yield Served(server, settings)
+        with serve_server(create_app(settings), **uvicorn_options(settings)) as server:
+            yield Served(server, settings)
     finally:
-        server.should_exit = True
-        thread.join(60)
         connections.configure(previous)
 
 
