@@ -226,6 +226,28 @@ def test_a_later_request_head_on_a_kept_alive_connection_is_timed_too(
         assert_refusal(parse(read_all(sock)), 408)
 
 
+def test_a_body_that_trickles_in_gets_408_after_header_timeout(limited: Served) -> None:
+    """A slow body (slowloris after the head) would hold its connection for ever."""
+    timeout = limited.settings.header_timeout
+    head = (
+        f"POST /sparql HTTP/1.1\r\nHost: {HOST}\r\nContent-Type: application/sparql-query\r\n"
+        "Content-Length: 1000\r\n\r\nASK"
+    )
+    with connect(limited, timeout=timeout + 10) as sock:
+        sock.sendall(head.encode())
+        answer = b""
+        for _ in range(int(timeout / 0.25) + 40):  # one byte every 0.25 s, bounded
+            readable, _, _ = select.select([sock], [], [], 0.25)
+            if readable:
+                answer = sock.recv(65536)
+                break
+            sock.sendall(b" ")
+    status, _, body = parse(answer)
+    assert status == 408, body
+    assert "HRGRAPH_HEADER_TIMEOUT" in body
+    assert exchange(limited, get(ASK, "Connection: close"))[0] == 200  # others are served
+
+
 def test_a_connection_that_sends_nothing_is_closed_without_an_answer(
     limited: Served,
 ) -> None:

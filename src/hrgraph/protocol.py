@@ -74,7 +74,6 @@ def sparql_get(request: Request) -> Response:
 @router.post("/sparql")
 @router.post("/sparql/", include_in_schema=False)
 async def sparql_post(request: Request) -> Response:
-    limit = settings_of(request).max_query_bytes
     media, charset = content_type(request)
     if media == UPDATE:
         safety.refuse_update()
@@ -86,7 +85,7 @@ async def sparql_post(request: Request) -> Response:
         )
     if charset not in ("", "utf-8", "utf8"):
         raise BadRequestError(f"the body must be UTF-8 (got charset={charset})", status=415)
-    body = await read_body(request, limit)
+    body = await read_body(request)
     params = query_params(request)
     if media == FORM:
         op = operation([*params, *parse_form(body, "form body")])

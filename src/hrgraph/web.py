@@ -3,6 +3,7 @@ safety-checked path, ETags and conditional requests, and answers streamed in chu
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -14,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from hrgraph import negotiation, safety
-from hrgraph.config import Settings
+from hrgraph.config import Settings, mention
 from hrgraph.engine import QueryAnswer, QueryRequest, media_types
 from hrgraph.errors import BadRequestError, QuerySyntaxError
 from hrgraph.publisher import Publisher, Release
@@ -64,14 +65,30 @@ def query_params(request: Request) -> list[tuple[str, str]]:
     return parse_form(raw, "query string")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) before reading more than `limit` bytes."""
+async def read_body(request: Request) -> bytes:
+    """The request body, refusing (413) before reading more than `max_query_bytes`, and (408)
+    a body that has not all arrived within `header_timeout` of the head (a slow body would
+    otherwise hold its connection for ever)."""
+    settings = settings_of(request)
+    limit = settings.max_query_bytes
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
             raise BadRequestError(f"Content-Length {declared!r} is not a number")
         if int(declared) > limit:
             raise safety.too_large("the request body", limit)
+    try:
+        async with asyncio.timeout(settings.header_timeout):
+            return await _read_up_to(request, limit)
+    except TimeoutError:
+        raise BadRequestError(
+            f"the request body did not arrive within {settings.header_timeout:g} s "
+            f"({mention('header_timeout')}); send it at once",
+            status=408,
+        ) from None
+
+
+async def _read_up_to(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)

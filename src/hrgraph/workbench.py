@@ -401,7 +401,7 @@ def _config(release: Release, lang: str) -> str:
 @router.post("/sparql/labels")
 async def post_labels(request: Request) -> Response:
     """{"iris": [...], "lang": "fr"} → {"labels": {iri: label}}: labels for a results table."""
-    body = await read_body(request, settings_of(request).max_query_bytes)
+    body = await read_body(request)
     iris, lang = _label_request(body)
 
     def lookup() -> dict[str, str]:
