@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run build validate test lint browser bench bench-build bench-http clean
+.PHONY: setup run build validate test lint browser bench bench-build bench-http bench-reliability clean
 
 $(STAMP): pyproject.toml web/assets.lock
 	$(PYTHON) -m venv $(VENV)
@@ -52,7 +52,10 @@ test: lint browser
 	$(BIN)/pytest
 
 # Both benchmarks; results in BENCHMARKS.md. bench-http needs wrk (apt-get install wrk) and
-# installs rdflib-endpoint in its own venv under bench/.peers/ on first use.
+# installs rdflib-endpoint in its own venv under bench/.peers/ on first use. bench-reliability
+# (a 10-minute soak and the attacks, about 17 minutes in all) is run on its own; it measures this
+# checkout as "after", and another one with
+# `$(BIN)/python bench/reliability_bench.py --code DIR --label before`.
 bench: bench-build bench-http
 
 bench-build: setup
@@ -60,6 +63,9 @@ bench-build: setup
 
 bench-http: setup
 	$(BIN)/python bench/http_bench.py
+
+bench-reliability: setup
+	$(BIN)/python bench/reliability_bench.py
 
 clean:
 	rm -rf $(VENV) releases build dist .pytest_cache .mypy_cache .ruff_cache src/hrgraph/static/vendor

@@ -166,8 +166,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "header_timeout",
         lambda: 10.0,
-        "time a client has to send a whole request head, in seconds (then the connection "
-        "is closed)",
+        "time a client has to send a whole request head, and then its body, in seconds "
+        "(then 408 and the connection is closed)",
         _short_seconds,
     ),
     Setting(
