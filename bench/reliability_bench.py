@@ -74,7 +74,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = HERE / "results"
 SCRATCH = HERE / "out" / "reliability"
 RENDERED = ("before", "after")
-PARTS = ("soak", "a", "b", "c", "d", "e", "f", "g")
+PARTS = ("soak", "a", "b", "c", "d", "e", "f", "g", "h")
 
 JSON = "application/sparql-results+json"
 HTML = "text/html"
@@ -868,7 +868,12 @@ class KeepAlive:
 
 
 def long_url_client(
-    port: int, index: int, deadline: float, budget: list[int], statuses: Counter[str]
+    port: int,
+    index: int,
+    deadline: float,
+    budget: list[int],
+    statuses: Counter[str],
+    size: int = 60_000,
 ) -> None:
     client = KeepAlive(port, f"127.0.3.{index + 1}")
     n = 0
@@ -877,7 +882,7 @@ def long_url_client(
             budget[index] -= 1
             n += 1
             path = query_path(f"{CHEAP}\n# {index}-{n}-{random.randrange(1 << 40):x} ")
-            path += "x" * (60_000 - len(path) + len("/sparql?"))  # 60 KB of query string
+            path += "x" * (size - len(path) + len("/sparql?"))  # `size` bytes of query string
             status = client.get(path)
             if not ok(status) and not status.isdigit():
                 time.sleep(0.05)  # a refused or dropped connection is not retried in a spin
@@ -886,12 +891,15 @@ def long_url_client(
         client.close()
 
 
-def attack_long_urls(ctx: Context, seconds: float) -> dict[str, Any]:
-    """(c) Cheap GETs, each distinct, with 60 KB query strings, from 8 clients."""
-    with serving(ctx, "c-long-urls") as server:
+def attack_long_urls(
+    ctx: Context, seconds: float, size: int = 60_000, part: str = "c"
+) -> dict[str, Any]:
+    """(c) Cheap GETs, each distinct, with 60 KB query strings, from 8 clients; (h) the same
+    with 30 KB, under the default max_url_bytes, so that they reach the caches."""
+    with serving(ctx, f"{part}-long-urls") as server:
         before = server.sample()
         logged = server.log_bytes()
-        log(f"(c) distinct GETs with 60 KB query strings for {seconds:g} s ...")
+        log(f"({part}) distinct GETs with {size // 1000} KB query strings for {seconds:g} s ...")
         clients, budget = 8, [12_500] * 8  # at most 100,000 requests
         statuses: list[Counter[str]] = [Counter() for _ in range(clients)]
         began = time.monotonic()
@@ -899,7 +907,7 @@ def attack_long_urls(ctx: Context, seconds: float) -> dict[str, Any]:
         threads = [
             threading.Thread(
                 target=long_url_client,
-                args=(server.port, i, deadline, budget, statuses[i]),
+                args=(server.port, i, deadline, budget, statuses[i], size),
                 daemon=True,
             )
             for i in range(clients)
@@ -1310,6 +1318,10 @@ ROWS: tuple[tuple[str, str, str, bool], ...] = (
     ("g", "sigterm_more", "(g) SIGTERM: the long query got; processes left", False),
     ("g", "sigkill", "(g) SIGKILL of the parent: processes left after 5 s", True),
     ("g", "sigkill_more", "(g) SIGKILL: port still held; restart on the same port", False),
+    ("h", "requests", "(h) requests sent in s; statuses", False),
+    ("h", "memory", "(h) tree RSS MiB before → after (5 s idle after; peak)", False),
+    ("h", "added", "(h) memory added, RSS MiB (PSS); per request", True),
+    ("h", "log", "(h) access and error log written, MiB; per request", True),
 )
 
 
@@ -1381,7 +1393,7 @@ def cell(part: str, key: str, data: dict[str, Any]) -> Cell:
             )
         if key == "cheap_status":
             return Cell(f"{counts(p['cheap_statuses'])} (of {p['cheap_sent']})")
-    if part == "c":
+    if part in ("c", "h"):
         if key == "requests":
             return Cell(f"{p['requests']:,} in {p['seconds']:.0f} s; {counts(p['statuses'])}")
         if key == "memory":
@@ -1578,6 +1590,9 @@ def render(runs: dict[str, dict[str, Any]]) -> str:
         "most). Then `hrgraph serve --workers 2`, SIGKILL to its parent, processes of its "
         "session left after 5 s, and a new `--workers 2` server on the same port: ok when a "
         "process of the new server answers.",
+        "- (h) as (c) with 30,000 bytes of query string: under the default `max_url_bytes`, so "
+        "the requests are answered and reach the answer caches, whose bound (keys counted) is "
+        "what the memory figure tests.",
         "",
     ]
     return "\n".join(lines)
@@ -1703,6 +1718,7 @@ def main() -> None:
                 "e": lambda: attack_header_bomb(ctx),
                 "f": lambda: attack_header_hold(ctx),
                 "g": lambda: attack_lifecycle(ctx),
+                "h": lambda: attack_long_urls(ctx, args.flood_seconds, 30_000, "h"),
             }
             if "soak" not in only:  # the attacks need no pages, but keep one code path
                 with serving(ctx, "discover") as server:
