@@ -3,6 +3,7 @@ the `latest` redirect, and no way out of a release folder."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import shutil
 import socket
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
 
@@ -29,7 +31,8 @@ def test_listing_json(client: httpx.Client, version: str) -> None:
     assert listing["current"] == version
     (release,) = listing["releases"]
     names = {f["name"] for f in release["files"]}
-    assert {"hrgraph.ttl", "hrgraph.nt.gz", "description.ttl", "release.json"} <= names
+    dumps = {"hrgraph.ttl", "hrgraph.nt", "hrgraph.nt.gz", "hrgraph.jsonld", "hrgraph.rdf"}
+    assert dumps | {"hrgraph.trig", "description.ttl", "release.json"} <= names
     assert any(name.startswith("csv/") for name in names)
 
 
@@ -88,6 +91,46 @@ def test_latest_redirects(client: httpx.Client, version: str) -> None:
     assert response.status_code == 302
     assert response.headers["location"] == f"/downloads/{version}/hrgraph.nt.gz"
     assert client.get("/downloads/latest/nope.ttl").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "fmt"),
+    [
+        ("hrgraph.nt", "application/n-triples; charset=utf-8", ox.RdfFormat.N_TRIPLES),
+        ("hrgraph.rdf", "application/rdf+xml; charset=utf-8", ox.RdfFormat.RDF_XML),
+        ("hrgraph.trig", "application/trig; charset=utf-8", ox.RdfFormat.TRIG),
+        ("hrgraph.jsonld", "application/ld+json; charset=utf-8", ox.RdfFormat.JSON_LD),
+        ("hrgraph.ttl", "text/turtle; charset=utf-8", ox.RdfFormat.TURTLE),
+    ],
+)
+def test_rdf_dumps_are_served_as_rdf(
+    client: httpx.Client, version: str, name: str, content_type: str, fmt: ox.RdfFormat
+) -> None:
+    """Each dump in the media type an RDF client reads from its URL, with its charset."""
+    response = client.get(f"/downloads/{version}/{name}")
+    assert response.headers["content-type"] == content_type
+    assert "content-encoding" not in response.headers
+    triples = {q.triple for q in ox.parse(response.content, format=fmt)}
+    assert triples == nt_gz_triples(client, version)
+
+
+def nt_gz_triples(client: httpx.Client, version: str) -> set[ox.Triple]:
+    """The gzipped N-Triples stay a gzip file (Range counts its bytes), decoded by the client."""
+    response = client.get(f"/downloads/{version}/hrgraph.nt.gz")
+    assert response.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in response.headers
+    data = gzip.decompress(response.content)
+    return {q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)}
+
+
+def test_robots_txt_names_the_sitemap(client: httpx.Client, live_url: str) -> None:
+    response = client.get("/robots.txt")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    lines = response.text.splitlines()
+    assert lines[:2] == ["User-agent: *", "Allow: /"]
+    assert f"Sitemap: {live_url}/sitemap.xml" in lines
+    assert client.get(f"{live_url}/sitemap.xml").status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -191,3 +191,54 @@ def test_sitemap(client: httpx.Client, iris: list[str], live_url: str) -> None:
     namespace = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
     locs = {loc.text for loc in ET.fromstring(response.content).iter(namespace + "loc")}
     assert {live_url + path_of(iri) for iri in iris} <= locs
+
+
+def trig_quads(response: httpx.Response) -> list[ox.Quad]:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/trig; charset=utf-8"
+    return list(ox.parse(response.content, format=ox.RdfFormat.TRIG))
+
+
+def test_every_iri_dereferences_as_trig_in_the_default_graph(
+    client: httpx.Client, iris: list[str]
+) -> None:
+    """`Accept: application/trig` alone (Comunica's first choice): the triples are in TriG's
+    default graph, where a client that reads one graph looks."""
+
+    def check(path: str) -> str | None:
+        quads = trig_quads(client.get(path, headers={"Accept": "application/trig"}))
+        subjects = {q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)}
+        if any(q.graph_name != ox.DefaultGraph() for q in quads):
+            return f"{path}: triples outside the default graph"
+        missing = [iri for iri in by_path(iris)[path] if iri not in subjects]
+        return f"{path}: {missing} not subjects of the answer" if missing else None
+
+    paths = [path for path in by_path(iris) if path not in DESCRIPTIONS]  # tested below
+    with ThreadPoolExecutor(8) as pool:
+        failures = [f for f in pool.map(check, paths) if f]
+    assert failures == []
+
+
+DESCRIPTIONS = ["/catalog", "/dataset", "/.well-known/void"]
+
+
+@pytest.mark.parametrize("path", DESCRIPTIONS)
+def test_descriptions_answer_trig_alone(client: httpx.Client, path: str) -> None:
+    quads = trig_quads(client.get(path, headers={"Accept": "application/trig"}))
+    assert quads
+
+
+@pytest.mark.parametrize("path", [*DESCRIPTIONS, "/sparql"])
+def test_descriptions_as_trig_are_in_the_default_graph(client: httpx.Client, path: str) -> None:
+    """rdflib's TriG writer puts a plain Graph in a blank-node graph (`_:N... { }`), where
+    Comunica finds no catalog; a Turtle document is TriG with every triple in the default graph."""
+    quads = trig_quads(client.get(path, headers={"Accept": "application/trig"}))
+    assert all(q.graph_name == ox.DefaultGraph() for q in quads)
+    dcat = "http://www.w3.org/ns/dcat#"
+    if path != "/sparql":
+        catalog = ox.Triple(
+            ox.NamedNode(BASE + "catalog"),
+            ox.NamedNode(dcat + "dataset"),
+            ox.NamedNode(BASE + "dataset"),
+        )
+        assert catalog in {q.triple for q in quads}

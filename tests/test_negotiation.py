@@ -90,3 +90,85 @@ def test_any_header_parses(header: str) -> None:
 def test_exact_beats_wildcard(media: str, q: str) -> None:
     ranges = parse_accept(f"*/*;q=0.01, {media};q={q}")
     assert quality(ranges, media) == float(q)
+
+
+GRAPHS = (
+    "text/turtle",
+    "application/n-triples",
+    "application/ld+json",
+    "application/rdf+xml",
+    "application/trig",
+)
+#: What SPARQLWrapper 2.0.0 sends for a CONSTRUCT: its format name, then (for JSON-LD and RDF/XML)
+#: a second format= with its Accept header's media types, comma-separated; and that Accept header.
+SPARQLWRAPPER = [
+    ("turtle", "application/turtle,text/turtle", "text/turtle"),
+    (
+        "n3",
+        "application/turtle,text/turtle,text/rdf+n3,application/n-triples,application/n3,text/n3",
+        "text/turtle",
+    ),
+    (
+        "application/ld+json,application/x-json+ld",
+        "application/ld+json,application/x-json+ld",
+        "application/ld+json",
+    ),
+    ("json-ld", "application/ld+json,application/x-json+ld", "application/ld+json"),
+    ("rdf+xml", "application/rdf+xml", "application/rdf+xml"),
+    ("xml", "application/rdf+xml", "application/rdf+xml"),
+    ("json", "*/*", "application/ld+json"),
+    ("rdf", "*/*", "application/rdf+xml"),
+]
+
+
+@pytest.mark.parametrize(("format", "accept", "expected"), SPARQLWRAPPER)
+def test_sparqlwrapper_constructs(format: str, accept: str, expected: str) -> None:
+    assert choose(accept, GRAPHS, format) == expected
+
+
+@pytest.mark.parametrize(
+    ("format", "available", "expected"),
+    [
+        ("json-ld", GRAPHS, "application/ld+json"),
+        ("n3", GRAPHS, "text/turtle"),
+        ("rdf+xml", GRAPHS, "application/rdf+xml"),
+        ("ntriples", GRAPHS, "application/n-triples"),
+        ("n-triples", GRAPHS, "application/n-triples"),
+        ("nt", GRAPHS, "application/n-triples"),
+        ("trig", GRAPHS, "application/trig"),
+        ("xml", RESULTS, "application/sparql-results+xml"),
+        ("srx", RESULTS, "application/sparql-results+xml"),
+        ("srj", RESULTS, "application/sparql-results+json"),
+        ("json", RESULTS, "application/sparql-results+json"),
+        ("csv", RESULTS, "text/csv"),
+        ("tsv", RESULTS, "text/tab-separated-values"),
+        ("text/tab-separated-values", RESULTS, "text/tab-separated-values"),
+        ("application/json", RESULTS, "application/sparql-results+json"),
+        (" Turtle ", GRAPHS, "text/turtle"),
+    ],
+)
+def test_format_aliases(format: str, available: tuple[str, ...], expected: str) -> None:
+    assert choose(None, available, format) == expected
+
+
+@pytest.mark.parametrize(
+    ("accept", "format", "available", "expected"),
+    [
+        ("text/turtle", "n3-but-not-really", GRAPHS, "text/turtle"),
+        ("application/ld+json", "csv", GRAPHS, "application/ld+json"),  # csv: not offered
+        ("text/csv", "turtle", RESULTS, "text/csv"),
+        ("text/*;q=0.5, text/tab-separated-values", "png", RESULTS, "text/tab-separated-values"),
+        ("application/xml, */*;q=0.1", "pdf", GRAPHS, "application/rdf+xml"),
+    ],
+)
+def test_a_good_accept_wins_over_a_format_not_offered(
+    accept: str, format: str, available: tuple[str, ...], expected: str
+) -> None:
+    assert choose(accept, available, format) == expected
+
+
+@pytest.mark.parametrize("accept", [None, "", "*/*", "image/png", "text/turtle;q=0, */*"])
+def test_406_when_neither_fits(accept: str | None) -> None:
+    """`*/*` (or no Accept) names no type: a format= that fits nothing is an error, not ignored."""
+    with pytest.raises(NotAcceptableError, match="format='csv'"):
+        choose(accept, GRAPHS, "csv")

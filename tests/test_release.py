@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, RDF
+from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from bad_inputs import MALFORMED, OUTSIDE_BASE, PROGRAM_WITHOUT_SOURCE, WRONG_DATATYPE
 from hrgraph.config import Settings
@@ -24,6 +24,7 @@ from hrgraph.validation import to_rdflib
 
 ROOT = Path(__file__).resolve().parents[1]
 SPDX = "http://spdx.org/rdf/terms#"
+IANA = "https://www.iana.org/assignments/media-types/"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,13 @@ def tree(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize(
     ("name", "fmt"),
-    [("hrgraph.ttl", "turtle"), ("hrgraph.jsonld", "json-ld"), ("hrgraph.nt.gz", "nt")],
+    [
+        ("hrgraph.ttl", "turtle"),
+        ("hrgraph.jsonld", "json-ld"),
+        ("hrgraph.nt", "nt"),
+        ("hrgraph.nt.gz", "nt"),
+        ("hrgraph.rdf", "xml"),
+    ],
 )
 def test_dumps_parse_back_with_rdflib_to_the_sources(
     release: Path, source_graph: Graph, name: str, fmt: str
@@ -84,6 +91,8 @@ def test_trig_has_one_named_graph_per_source_file(release: Path, source_graph: G
         ("hrgraph.ttl", ox.RdfFormat.TURTLE),
         ("hrgraph.jsonld", ox.RdfFormat.JSON_LD),
         ("hrgraph.trig", ox.RdfFormat.TRIG),
+        ("hrgraph.nt", ox.RdfFormat.N_TRIPLES),
+        ("hrgraph.rdf", ox.RdfFormat.RDF_XML),
     ],
 )
 def test_dumps_parse_back_with_pyoxigraph(
@@ -110,7 +119,12 @@ def test_checksums_match_every_file(release: Path) -> None:
 
 def test_dcat_describes_each_file_with_size_type_and_checksum(release: Path) -> None:
     graph = Graph().parse(release / "description.ttl")
-    distributions = set(graph.subjects(RDF.type, DCAT.Distribution))
+    # every file, and the SPARQL endpoint (a distribution without a download)
+    distributions = {
+        d for d in graph.subjects(RDF.type, DCAT.Distribution) if graph.value(d, DCAT.downloadURL)
+    }
+    (endpoint,) = set(graph.subjects(RDF.type, DCAT.Distribution)) - distributions
+    assert graph.value(endpoint, DCAT.accessURL) == URIRef("https://w3id.org/hrgraph/sparql")
     described = {
         p.relative_to(release).as_posix()
         for p in release.rglob("*")
@@ -133,6 +147,69 @@ def test_dcat_describes_each_file_with_size_type_and_checksum(release: Path) -> 
         )
     }
     assert titles == {"en", "fr"}
+
+
+DUMP_TYPES = {
+    "hrgraph.ttl": "text/turtle",
+    "hrgraph.nt": "application/n-triples",
+    "hrgraph.nt.gz": "application/n-triples",
+    "hrgraph.jsonld": "application/ld+json",
+    "hrgraph.rdf": "application/rdf+xml",
+    "hrgraph.trig": "application/trig",
+}
+
+
+def distributions(release: Path) -> dict[str, URIRef]:
+    """File name -> its DCAT distribution in description.ttl."""
+    graph = Graph().parse(release / "description.ttl")
+    return {
+        str(graph.value(d, DCAT.downloadURL)).rpartition(f"/{release.name}/")[2]: URIRef(d)
+        for d in graph.subjects(RDF.type, DCAT.Distribution)
+    }
+
+
+def test_every_dump_is_listed_checksummed_and_described(release: Path) -> None:
+    """The plain N-Triples and the RDF/XML too: each in SHA256SUMS and in the DCAT with its type."""
+    graph = Graph().parse(release / "description.ttl")
+    sums = (release / "SHA256SUMS").read_text()
+    described = distributions(release)
+    for name, media in DUMP_TYPES.items():
+        assert f"  {name}\n" in sums, name
+        types = {str(t) for t in graph.objects(described[name], DCAT.mediaType)}
+        assert types == {IANA + media}, name
+    assert (release / "hrgraph.rdf").read_bytes().startswith(b"<?xml")
+    assert not (release / "hrgraph.nt").read_bytes().startswith(b"\x1f\x8b")  # not gzipped
+
+
+def test_table_titles_are_english_and_french(release: Path) -> None:
+    """Each table named in each language ("Tableau : programs (CSV)" was half English)."""
+    graph = Graph().parse(release / "description.ttl")
+    for name, dist in distributions(release).items():
+        if not name.startswith("csv/"):
+            continue
+        stem = name.removeprefix("csv/").removesuffix(".csv")
+        titles = {t.language: str(t) for t in graph.objects(dist, DCTERMS.title)}
+        assert titles == {"en": TITLES[stem]["en"], "fr": TITLES[stem]["fr"]}, name
+
+
+TITLES = {
+    "programs": {"en": "Table of programs (CSV)", "fr": "Tableau des programmes (CSV)"},
+    "organizations": {"en": "Table of organizations (CSV)", "fr": "Tableau des organismes (CSV)"},
+    "cities": {"en": "Table of cities (CSV)", "fr": "Tableau des villes (CSV)"},
+    "practices": {"en": "Table of practices (CSV)", "fr": "Tableau des pratiques (CSV)"},
+    "lessons": {"en": "Table of lessons (CSV)", "fr": "Tableau des leçons (CSV)"},
+    "challenges": {"en": "Table of challenges (CSV)", "fr": "Tableau des défis (CSV)"},
+    "findings": {
+        "en": "Table of findings and needs (CSV)",
+        "fr": "Tableau des constats et besoins (CSV)",
+    },
+    "milestones": {"en": "Table of milestones (CSV)", "fr": "Tableau des jalons (CSV)"},
+    "figures": {"en": "Table of figures (CSV)", "fr": "Tableau des données chiffrées (CSV)"},
+    "documents": {
+        "en": "Table of source documents (CSV)",
+        "fr": "Tableau des documents sources (CSV)",
+    },
+}
 
 
 def test_store_opens_read_only_and_answers(release: Path) -> None:

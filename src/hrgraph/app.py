@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -203,10 +204,31 @@ async def handle_http(request: Request, error: Exception) -> Response:
     if status == 404:
         detail = "no such page; see / for what this server publishes"
     if status == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":  # RFC 9110 9.3.7: what may be done here, no body
+            return Response(status_code=204, headers=headers)
         detail = f"{request.method} is not allowed here (the endpoint is read-only)"
     response = error_response(request, status, code, detail, None)
     response.headers.update(headers)
     return response
+
+
+#: The methods routes take, in the order an Allow header lists them. OPTIONS is answered at every
+#: path: by handle_http, and CORS preflights by the middleware.
+METHODS = ("GET", "HEAD", "POST")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route takes at this path, and OPTIONS. Starlette's 405 names only those
+    of the first route whose path matches (/sparql has a GET route and a POST route). /static is
+    left to the catch-all route, which gives it GET and HEAD: the mount would match any method."""
+    routes = [route for route in request.app.router.routes if not isinstance(route, Mount)]
+    found = [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)
+    ]
+    return [*found, "OPTIONS"]
 
 
 async def handle_unexpected(request: Request, error: Exception) -> Response:

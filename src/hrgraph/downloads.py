@@ -1,5 +1,6 @@
 """Downloads and descriptions: /downloads/ (every release and file, with size and SHA-256),
-immutable versioned files, /downloads/latest/ redirects, /.well-known/void, /sitemap.xml.
+immutable versioned files, /downloads/latest/ redirects, /.well-known/void, /sitemap.xml and
+/robots.txt.
 
 Only files named in a release's SHA256SUMS (and SHA256SUMS itself) are served: a request path is
 looked up in that list, whose names are checked when it is read (relative, no `..`, no absolute
@@ -25,14 +26,18 @@ from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError
 from hrgraph.linked_data import documents, resources, templates
 from hrgraph.release import CURRENT, MANIFEST, SUMS, failure_message, read_manifest
 from hrgraph.service import description_response
-from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of
+from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
 
 router = APIRouter()
 
-#: Media types of the files a release holds, by name ending (the rest is octet-stream).
+#: Media types of the files a release holds, by name ending (the rest is octet-stream). The
+#: gzipped N-Triples stay application/gzip, not n-triples with Content-Encoding: gzip, which
+#: clients would decode and save as plain text under a .gz name; hrgraph.nt is the plain dump.
 MEDIA_TYPES: dict[str, str] = {
     ".ttl": "text/turtle",
     ".nt.gz": "application/gzip",
+    ".nt": "application/n-triples",
+    ".rdf": "application/rdf+xml",
     ".jsonld": "application/ld+json",
     ".trig": "application/trig",
     ".csv": "text/csv",
@@ -182,7 +187,7 @@ def download(request: Request, version: str, name: str) -> Response:
     path = locate(publisher_of(request).releases, version, name)
     response = FileResponse(
         path,
-        media_type=media_type(name),
+        media_type=with_charset(media_type(name)),
         headers={"Cache-Control": IMMUTABLE, RELEASE_HEADER: version},
     )
     stat = path.stat()
@@ -241,3 +246,14 @@ def sitemap(request: Request) -> Response:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + entries + "</urlset>\n"
     )
     return Response(body, media_type="application/xml", headers={RELEASE_HEADER: version})
+
+
+@router.api_route("/robots.txt", methods=["GET", "HEAD"])
+def robots(request: Request) -> Response:
+    """Every path may be crawled; the sitemap (an absolute URL, as robots.txt requires) lists the
+    resource pages."""
+    sitemap_url = str(request.url_for("sitemap"))
+    body = f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n"
+    return Response(
+        body, media_type="text/plain", headers={"Cache-Control": "public, max-age=3600"}
+    )

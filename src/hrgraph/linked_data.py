@@ -38,13 +38,15 @@ from hrgraph.web import (
 
 router = APIRouter()
 
-#: The representations of a resource, in the server's order of preference.
+#: The representations of a resource, in the server's order of preference. TriG (its triples in
+#: the default graph) is for clients that prefer it, such as Comunica; it has no extension.
 REPRESENTATIONS: tuple[str, ...] = (
     "text/turtle",
     "text/html",
     "application/ld+json",
     "application/n-triples",
     "application/rdf+xml",
+    "application/trig",
 )
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"

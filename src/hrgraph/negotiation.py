@@ -5,6 +5,11 @@ The rules follow RFC 9110 §12.5.1: each available type gets the q-value of the 
 media range that matches it (`type/subtype` over `type/*` over `*/*`); q=0 means "not
 acceptable"; the highest q wins and ties go to the server's order (its first type is its
 preference). A missing or empty Accept header accepts anything.
+
+`format=` (a name such as `json` or `turtle`, or a media type) wins when it names a type the
+response can have. When it names nothing offered, an Accept header that names an offered type
+wins instead: clients such as SPARQLWrapper send both, a format name the server may not know
+(`n3`, `json-ld`) beside a correct Accept. 406 only when neither fits.
 """
 
 from __future__ import annotations
@@ -14,19 +19,27 @@ from dataclasses import dataclass
 
 from hrgraph.errors import NotAcceptableError
 
-#: `format=` values and the media types each may mean, in order (json means SPARQL results for a
-#: SELECT and JSON-LD for a CONSTRUCT: the first one the response can have wins).
+#: `format=` names and the media types each may mean, in order (json means SPARQL results for a
+#: SELECT and JSON-LD for a CONSTRUCT: the first one the response can have wins). Beside our own
+#: names, those clients send: SPARQLWrapper's (json-ld, n3, rdf+xml, xml, turtle, csv, tsv), the
+#: results formats' file extensions (srj, srx), n-triples spelled out. N3 gets Turtle, its subset.
 FORMATS: dict[str, tuple[str, ...]] = {
     "json": ("application/sparql-results+json", "application/ld+json", "application/json"),
+    "srj": ("application/sparql-results+json",),
     "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "srx": ("application/sparql-results+xml",),
     "csv": ("text/csv",),
     "tsv": ("text/tab-separated-values",),
     "ttl": ("text/turtle",),
     "turtle": ("text/turtle",),
+    "n3": ("text/turtle",),
     "nt": ("application/n-triples",),
     "ntriples": ("application/n-triples",),
+    "n-triples": ("application/n-triples",),
     "jsonld": ("application/ld+json",),
+    "json-ld": ("application/ld+json",),
     "rdfxml": ("application/rdf+xml",),
+    "rdf+xml": ("application/rdf+xml",),
     "rdf": ("application/rdf+xml",),
     "trig": ("application/trig",),
     "html": ("text/html",),
@@ -49,7 +62,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "application/sparql-results+xml": ("application/xml", "text/xml"),
     "application/ld+json": ("application/json",),
     "application/rdf+xml": ("application/xml", "text/xml"),
-    "text/turtle": ("application/x-turtle",),
+    "text/turtle": ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3"),
 }
 
 
@@ -115,9 +128,15 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
 
 def choose(accept: str | None, available: Sequence[str], format: str | None = None) -> str:
     """The media type to answer with; raises NotAcceptableError when none fits."""
-    if format:
-        return _by_format(format, available)
     ranges = parse_accept(accept)
+    if format:
+        chosen = _by_format(format, available) or _named(ranges, available)
+        if chosen is None:
+            names = sorted(name for name, types in FORMATS.items() if set(types) & set(available))
+            raise NotAcceptableError(
+                f"format={format!r} is not available here; use one of: {', '.join(names)}"
+            )
+        return chosen
     scored = [(quality(ranges, media), -index, media) for index, media in enumerate(available)]
     q, _, media = max(scored, default=(0.0, 0, ""))
     if q <= 0:
@@ -128,15 +147,29 @@ def choose(accept: str | None, available: Sequence[str], format: str | None = No
     return media
 
 
-def _by_format(format: str, available: Sequence[str]) -> str:
-    wanted = FORMATS.get(format.strip().lower(), (format.strip().lower(),))
-    for media in wanted:
-        if media in available:
-            return media
-    names = sorted(name for name, types in FORMATS.items() if set(types) & set(available))
-    raise NotAcceptableError(
-        f"format={format!r} is not available here; use one of: {', '.join(names)}"
-    )
+def _by_format(format: str, available: Sequence[str]) -> str | None:
+    """The first offered type `format` names. SPARQLWrapper sends a comma-separated list of
+    media types as one value (`application/ld+json,application/x-json+ld`): each is tried."""
+    for item in format.split(","):
+        name = item.partition(";")[0].strip().lower()
+        for media in FORMATS.get(name, (name,)):
+            found = next((a for a in available if a == media or media in ALIASES.get(a, ())), None)
+            if found is not None:
+                return found
+    return None
+
+
+def _named(ranges: Sequence[MediaRange], available: Sequence[str]) -> str | None:
+    """The offered type the Accept header prefers among those it names (exactly, by an alias or
+    as type/*); None when it names none. `*/*` alone, or no header, names nothing: an explicit
+    format= that fits nothing is then an error (406), not silently replaced by a default."""
+    best: tuple[float, int, str] | None = None
+    for index, media in enumerate(available):
+        named = [r for r in ranges if r.specificity(media) >= 2]
+        q = quality(named, media) if named else 0.0
+        if q > 0 and (best is None or (q, -index) > best[:2]):
+            best = (q, -index, media)
+    return best[2] if best else None
 
 
 def accepts_html(accept: str | None) -> bool:

@@ -13,16 +13,23 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
-from hrgraph import canada, i18n
+from hrgraph import canada, i18n, negotiation
 from hrgraph.config import Settings
 from hrgraph.engine import QueryAnswer
 from hrgraph.publisher import Release
+from hrgraph.service import schema_org
 from hrgraph.web import answer, bindings, etag_of, not_modified, publisher_of, run_json
+
+if TYPE_CHECKING:
+    from hrgraph.linked_data import Target
 
 router = APIRouter()
 
@@ -712,6 +719,13 @@ def cached_html(
     return answer(request, release, etag, cached.body, "text/html", headers)
 
 
+def jsonld(release: Release, lang: str) -> Markup:
+    """The release's schema.org Dataset as a script for a page's head (Google Dataset Search
+    reads it there). The JSON is HTML-safe: no "<", ">" or "&" can end the script early."""
+    data = htmlsafe_json_dumps(schema_org(release, lang), sort_keys=True)
+    return Markup('<script type="application/ld+json">{}</script>').format(data)
+
+
 def sparql_link(query: str) -> str:
     return "/sparql?" + urlencode({"query": query}, quote_via=quote)
 
@@ -815,6 +829,7 @@ def render_home(release: Release, settings: Settings, lang: str) -> str:
         counts=counts(found, lang),
         practices=practices(release, settings, helper),
         lessons=lessons_by_city(release, settings, helper),
+        jsonld=jsonld(release, lang),
     )
 
 
@@ -851,6 +866,48 @@ def lessons_by_city(release: Release, settings: Settings, helper: Builder) -> li
         for city, items in by_city.items()
     ]
     return sorted(groups, key=lambda g: (not g.anchor, normalise(g.heading)))
+
+
+# --- the dataset page ------------------------------------------------------------------------
+
+
+@router.api_route("/dataset", methods=["GET", "HEAD"], include_in_schema=False)
+def dataset(request: Request) -> Response:
+    """/dataset as linked_data serves it, except that its page carries the schema.org Dataset
+    (this route comes before linked_data's, which catches every path)."""
+    from hrgraph import linked_data
+
+    accept, format = request.headers.get("accept"), request.query_params.get("format")
+    if negotiation.choose(accept, linked_data.REPRESENTATIONS, format) != "text/html":
+        return linked_data.dereference(request, "dataset")
+    return dataset_page(request)
+
+
+@router.api_route("/dataset.html", methods=["GET", "HEAD"], include_in_schema=False)
+def dataset_page(request: Request) -> Response:
+    from hrgraph import linked_data
+
+    publisher = publisher_of(request)
+    lang = language_of(request)
+    with publisher.snapshot() as release:
+        target = linked_data.locate(release, publisher.settings, "dataset")
+        assert target is not None  # /dataset is always the release's description
+        headers = {"Vary": "Accept", "Link": linked_data.link_header("dataset")}
+        return cached_html(
+            request,
+            release,
+            etag_of(release.version, "dataset-page", lang),
+            lambda: render_dataset(release, publisher.settings, target, lang),
+            {**headers, **html_headers(lang)},
+        )
+
+
+def render_dataset(release: Release, settings: Settings, target: Target, lang: str) -> str:
+    from hrgraph import linked_data
+
+    page = linked_data.render_page(release, settings, target, lang)
+    # render_page takes no extra context: the script goes at the end of base.html's head.
+    return page.replace("</head>", f"{jsonld(release, lang)}\n</head>", 1)
 
 
 # --- search page --------------------------------------------------------------------------

@@ -32,12 +32,14 @@ from hrgraph.description import FileEntry, describe
 from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError
 from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.tables import tables
+from hrgraph.tables import title as table_title
 from hrgraph.validation import Report, Result, validate
 
 #: Bumped whenever the layout or content of a release changes, so that the same sources build a
 #: new release instead of reusing one written by an older builder (2: merged default graph;
-#: 3: store/SHA256SUMS, and "format" in release.json).
-RELEASE_FORMAT = "3"
+#: 3: store/SHA256SUMS, and "format" in release.json; 4: hrgraph.nt and hrgraph.rdf dumps, table
+#: titles in French).
+RELEASE_FORMAT = "5"
 CURRENT = "current"
 MANIFEST = integrity.MANIFEST
 SUMS = integrity.SUMS
@@ -59,6 +61,14 @@ DUMPS: tuple[tuple[str, ox.RdfFormat, str, bool, dict[str, str]], ...] = (
         {"en": "The whole graph (Turtle)", "fr": "Le graphe complet (Turtle)"},
     ),
     (
+        # Uncompressed too: RDF clients read it from its URL, which they cannot do with the .gz.
+        "hrgraph.nt",
+        ox.RdfFormat.N_TRIPLES,
+        "application/n-triples",
+        False,
+        {"en": "The whole graph (N-Triples)", "fr": "Le graphe complet (N-Triples)"},
+    ),
+    (
         "hrgraph.nt.gz",
         ox.RdfFormat.N_TRIPLES,
         "application/n-triples",
@@ -71,6 +81,13 @@ DUMPS: tuple[tuple[str, ox.RdfFormat, str, bool, dict[str, str]], ...] = (
         "application/ld+json",
         False,
         {"en": "The whole graph (JSON-LD)", "fr": "Le graphe complet (JSON-LD)"},
+    ),
+    (
+        "hrgraph.rdf",
+        ox.RdfFormat.RDF_XML,
+        "application/rdf+xml",
+        False,
+        {"en": "The whole graph (RDF/XML)", "fr": "Le graphe complet (RDF/XML)"},
     ),
     (
         "hrgraph.trig",
@@ -224,7 +241,9 @@ def _write(
             )
         )
         issued = _issued()
-        description = describe(base, version, issued, entries, quads, DESCRIPTION_GRAPH)
+        description = describe(
+            base, version, issued, entries, quads, DESCRIPTION_GRAPH, report=report_quads
+        )
         (work / "description.ttl").write_bytes(
             _turtle(sorted(description, key=_order), {**prefixes, **DESCRIPTION_PREFIXES})
         )
@@ -342,7 +361,7 @@ def _tables(work: Path, quads: list[ox.Quad], prefixes: dict[str, str]) -> list[
             f"csv/{stem}.csv",
             "text/csv",
             text.encode(),
-            {"en": f"Table of {stem} (CSV)", "fr": f"Tableau : {stem} (CSV)"},
+            table_title(stem),
         )
         for stem, text in tables(quads, prefixes).items()
     ]

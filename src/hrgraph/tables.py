@@ -27,7 +27,27 @@ TABLES: dict[str, tuple[str, ...]] = {
     "documents": (HR + "Document",),
 }
 
+#: file stem -> what its rows are, in English and French (the CSV titles of the description)
+NAMES: dict[str, dict[str, str]] = {
+    "organizations": {"en": "organizations", "fr": "des organismes"},
+    "programs": {"en": "programs", "fr": "des programmes"},
+    "cities": {"en": "cities", "fr": "des villes"},
+    "practices": {"en": "practices", "fr": "des pratiques"},
+    "lessons": {"en": "lessons", "fr": "des leçons"},
+    "challenges": {"en": "challenges", "fr": "des défis"},
+    "findings": {"en": "findings and needs", "fr": "des constats et besoins"},
+    "milestones": {"en": "milestones", "fr": "des jalons"},
+    "figures": {"en": "figures", "fr": "des données chiffrées"},
+    "documents": {"en": "source documents", "fr": "des documents sources"},
+}
+
 Row = dict[str, list[str]]
+
+
+def title(stem: str) -> dict[str, str]:
+    """The EN and FR title of a table's file."""
+    names = NAMES[stem]
+    return {"en": f"Table of {names['en']} (CSV)", "fr": f"Tableau {names['fr']} (CSV)"}
 
 
 def tables(quads: Iterable[ox.Quad], prefixes: dict[str, str]) -> dict[str, str]:

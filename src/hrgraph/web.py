@@ -118,7 +118,8 @@ def prepare(
     """Check the query (safety), choose the result format and name the answer (its ETag).
 
     A dataset given by the protocol (default-graph-uri / named-graph-uri) replaces the query's
-    FROM / FROM NAMED, as the SPARQL 1.1 Protocol says.
+    FROM / FROM NAMED, as the SPARQL 1.1 Protocol says. Either way a graph the store does not
+    have is an empty graph (see _known): the same answer for the same dataset, however named.
     """
     checked = safety.check(
         text,
@@ -128,11 +129,10 @@ def prepare(
         prefixes=release.memo("prefixes", lambda: safety.prefixes_for(release.base_iri)),
     )
     media = negotiation.choose(accept, media_types(checked.form), format)
-    if default_graphs or named_graphs:
-        default = _known(default_graphs, release.graphs)
-        named = _known(named_graphs, release.graphs)
-    else:
-        default, named = checked.from_graphs, checked.from_named
+    if not default_graphs and not named_graphs:
+        default_graphs, named_graphs = checked.from_graphs, checked.from_named
+    default = _known(default_graphs, release.graphs)
+    named = _known(named_graphs, release.graphs)
     based = base_declaration(release.base_iri) + checked.text
     query = QueryRequest(based, checked.form, media, default, named)
     return Prepared(query, etag_of(release.version, "query", text, media, *default, "|", *named))
@@ -146,10 +146,10 @@ def base_declaration(base: str) -> str:
 
 
 def _known(names: Sequence[str], graphs: frozenset[str]) -> tuple[str, ...]:
-    """Protocol graph names, keeping only the store's own: a graph the store does not have is an
-    empty graph (the W3C protocol tests name such a graph and expect an answer), and is never
-    passed on, so no engine is ever tempted to fetch it. When none is left, EMPTY_GRAPH stands
-    for the empty dataset part (an empty tuple would mean "everything")."""
+    """Dataset graph names (protocol or FROM), keeping only the store's own: a graph the store
+    does not have is an empty graph (the W3C protocol tests name such a graph and expect an
+    answer), and is never passed on, so no engine is ever tempted to fetch it. When none is
+    left, EMPTY_GRAPH stands for the empty dataset part (an empty tuple would mean "all")."""
     kept = tuple(dict.fromkeys(name for name in names if name in graphs))
     return kept or ((EMPTY_GRAPH,) if names else ())
 
@@ -242,6 +242,11 @@ def _chunks(body: bytes) -> Iterator[bytes]:
         yield bytes(view[start : start + CHUNK])
 
 
+#: Textual media types beyond text/*: each is UTF-8 and says so, so that no client guesses. TriG
+#: and N-Quads are textual too, though no +json/+xml suffix says it.
+TEXTUAL_ENDINGS = ("json", "xml", "triples", "quads", "/trig")
+
+
 def with_charset(media_type: str) -> str:
-    textual = media_type.startswith("text/") or media_type.endswith(("json", "xml", "triples"))
+    textual = media_type.startswith("text/") or media_type.endswith(TEXTUAL_ENDINGS)
     return f"{media_type}; charset=utf-8" if textual and "charset" not in media_type else media_type
