@@ -151,10 +151,15 @@ def replaced(engine: EmbeddedEngine, killed: int) -> bool:
 
 def hold(http: httpx.Client, engine: EmbeddedEngine, count: int) -> Callable[[], None]:
     """Start `count` long queries and wait until that many query processes work on them."""
+    before = {pid: cpu_ticks(pid) for pid in engine.pids()}  # startup costs CPU too
     pool = ThreadPoolExecutor(count)
     for _ in range(count):
         pool.submit(ask, http, RUNAWAY)
-    wait_until(lambda: sum(cpu_ticks(pid) > 5 for pid in engine.pids()) >= min(count, 2))
+
+    def working() -> int:
+        return sum(cpu_ticks(pid) - ticks >= 20 for pid, ticks in before.items() if not gone(pid))
+
+    wait_until(lambda: working() >= count)
     return lambda: pool.shutdown(wait=False, cancel_futures=True)
 
 
