@@ -69,6 +69,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from build_bench import machine, update_section  # noqa: E402
+from http_bench import AGGREGATE, free_port  # noqa: E402  (the HTTP benchmark's aggregate)
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 RESULTS = HERE / "results"
@@ -90,19 +91,6 @@ DISTINCT_LOOKUP = (
     PREFIXES + "SELECT ?label ?tag WHERE { <" + BASE + 'id/city/%s> rdfs:label ?label BIND("%s" '
     "AS ?tag) }"
 )
-AGGREGATE = """PREFIX hr: <https://w3id.org/hrgraph/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?city ?name (COUNT(DISTINCT ?program) AS ?programs)
-       (COUNT(DISTINCT ?organization) AS ?organizations)
-WHERE {
-  ?program a hr:Program ;
-    hr:city ?city .
-  OPTIONAL { ?program hr:operatedBy ?organization }
-  ?city rdfs:label ?name .
-  FILTER(LANG(?name) = "en")
-}
-GROUP BY ?city ?name
-ORDER BY DESC(?programs) ?name"""
 #: The soak's expensive query: a join of every typed subject with every triple (~0.4 s alone).
 SOAK_EXPENSIVE = "SELECT (COUNT(*) AS ?n) WHERE { ?a a ?c . ?d ?e ?f }"
 #: (a) Every pair of triples, sorted: the engine must hold all of them in memory.
@@ -397,13 +385,6 @@ class Guard(threading.Thread):
     def stop(self) -> None:
         self._done.set()
         self.join(5)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
