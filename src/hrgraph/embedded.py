@@ -29,7 +29,13 @@ from typing import Any, TypeVar
 import pyoxigraph as ox
 
 from hrgraph.config import Settings, mention
-from hrgraph.engine import QueryAnswer, QueryRequest, media_types, result_too_large
+from hrgraph.engine import (
+    QueryAnswer,
+    QueryRequest,
+    media_types,
+    query_timeout,
+    result_too_large,
+)
 from hrgraph.errors import (
     EngineCrashError,
     NotAcceptableError,
@@ -37,7 +43,6 @@ from hrgraph.errors import (
     QueryError,
     QueryMemoryError,
     QuerySyntaxError,
-    QueryTimeoutError,
     ReleaseError,
     ResultTooLargeError,
     WorkerLostError,
@@ -281,12 +286,7 @@ class EmbeddedEngine:
                 f"({mention('short_query_timeout')}); try again later",
                 "short_query_timeout",
             )
-        return _limited(
-            QueryTimeoutError,
-            f"the query ran past the {self._timeout:g} s limit ({mention('query_timeout')}) "
-            "and was stopped",
-            "query_timeout",
-        )
+        return query_timeout(self._timeout)
 
     def _overloaded_error(self, *, full: bool) -> OverloadedError:
         if full:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from hrgraph.errors import ResultTooLargeError
+from hrgraph.config import mention
+from hrgraph.errors import QueryTimeoutError, ResultTooLargeError
 
 
 class QueryForm(Enum):
@@ -90,12 +91,20 @@ def media_types(form: QueryForm) -> tuple[str, ...]:
     return GRAPH_TYPES
 
 
+def query_timeout(seconds: float) -> QueryTimeoutError:
+    """What every engine raises past query_timeout (the query is stopped)."""
+    error = QueryTimeoutError(
+        f"the query ran past the {seconds:g} s limit ({mention('query_timeout')}) and was stopped"
+    )
+    error.setting = "query_timeout"
+    return error
+
+
 def result_too_large(cap: int) -> ResultTooLargeError:
     """What every engine raises past max_result_bytes (never a truncated answer)."""
     error = ResultTooLargeError(
-        f"the result is larger than the {cap:,}-byte cap "
-        "(HRGRAPH_MAX_RESULT_BYTES / --max-result-bytes); add a LIMIT or select fewer variables, "
-        "or download the release files"
+        f"the result is larger than the {cap:,}-byte cap ({mention('max_result_bytes')}); add a "
+        "LIMIT or select fewer variables, or download the release files"
     )
     error.setting = "max_result_bytes"
     return error

@@ -18,15 +18,20 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
-from hrgraph.config import Settings, mention
+from hrgraph.config import Settings
 from hrgraph.embedded import CappedBuffer, serialize, syntax_error
-from hrgraph.engine import QueryAnswer, QueryRequest, media_types, result_too_large
+from hrgraph.engine import (
+    QueryAnswer,
+    QueryRequest,
+    media_types,
+    query_timeout,
+    result_too_large,
+)
 from hrgraph.errors import (
     BadGatewayError,
     ConfigError,
     NotAcceptableError,
     QueryError,
-    QueryTimeoutError,
     ReleaseError,
     ResultTooLargeError,
 )
@@ -111,7 +116,7 @@ class RemoteEngine:
                 if not response.is_success:
                     raise remote_error(response.status_code, body, added)
         except httpx.TimeoutException:
-            raise self._timeout_error() from None
+            raise query_timeout(self._timeout) from None
         except httpx.HTTPError as error:
             raise BadGatewayError(
                 f"the remote SPARQL endpoint {self._endpoint} could not be reached: {error}"
@@ -137,7 +142,7 @@ class RemoteEngine:
             if size > self._cap:
                 raise result_too_large(self._cap)
             if time.monotonic() > deadline:
-                raise self._timeout_error()
+                raise query_timeout(self._timeout)
             parts.append(chunk)
         return b"".join(parts)
 
@@ -154,14 +159,6 @@ class RemoteEngine:
                 f"server does when a query fails or times out on it): {error}"
             ) from None
         return output.getvalue()
-
-    def _timeout_error(self) -> QueryTimeoutError:
-        error = QueryTimeoutError(
-            f"the query ran past the {self._timeout:g} s limit ({mention('query_timeout')}) "
-            "and was stopped"
-        )
-        error.setting = "query_timeout"
-        return error
 
 
 def rewrite(body: bytes, media_type: str, request: QueryRequest, output: CappedBuffer) -> None:
