@@ -65,8 +65,10 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        publisher.close()
+        try:
+            yield
+        finally:  # also when a forced exit cancels the lifespan
+            publisher.stop()
 
     app = FastAPI(
         title="hrgraph",

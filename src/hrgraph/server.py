@@ -6,11 +6,12 @@ its app with `app_from_environment`.
 
 The process lifecycle (tests/test_lifecycle.py):
 
-- SIGTERM or SIGINT: uvicorn stops listening, gives the requests under way `shutdown_timeout`
-  seconds, cancels the rest and runs the lifespan shutdown. The query processes are killed then
-  (`stop_queries_at_shutdown`), so a request thread still waiting on one returns at once: anyio's
-  worker threads are not daemons, and the interpreter would wait for them up to the query's time
-  limit. The process then exits with code 0.
+- SIGTERM or SIGINT: uvicorn stops listening and gives the requests under way
+  `shutdown_timeout` seconds; then the query processes are killed (`stop_queries_at_shutdown`),
+  so a request thread still waiting on one answers 503 at once (anyio's worker threads are not
+  daemons: the interpreter would wait for them up to the query's time limit), one second before
+  uvicorn cancels what is left. The lifespan's end (`Publisher.stop`) kills them in any case.
+  The process then exits with code 0.
 - The supervisor of `--workers N` dies, even by SIGKILL: the kernel sends each server process
   SIGTERM (PR_SET_PDEATHSIG), which shuts down as above; its query processes follow their
   forkserver (see embedded.py).
@@ -125,20 +126,16 @@ def die_with_supervisor() -> None:
 
 
 def stop_queries_at_shutdown(app: FastAPI) -> FastAPI:
-    """`app`, whose lifespan ends by killing the query processes (see `stop_queries`). That end
-    comes after uvicorn's graceful drain, or on a forced exit (a second Ctrl-C) by cancellation,
-    which skips the app's own shutdown code but not a `finally`."""
+    """`app`, whose queries are stopped when the drain of a stop signal ends (the app's own
+    lifespan stops them at the end in any case: `Publisher.stop`)."""
     publisher: Publisher = app.state.publisher
     lifespan = app.router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def stopping(app: FastAPI) -> AsyncIterator[Any]:
-        try:
-            async with lifespan(app) as state:
-                stop_queries_when_the_drain_ends(publisher)
-                yield state
-        finally:
-            stop_queries(publisher)
+        async with lifespan(app) as state:
+            stop_queries_when_the_drain_ends(publisher)
+            yield state
 
     app.router.lifespan_context = stopping
     return app
@@ -149,7 +146,7 @@ def stop_queries_when_the_drain_ends(publisher: Publisher) -> None:
     waiting on them then answer 503 (worker-lost, with Retry-After) within the second uvicorn
     gives beyond it, instead of being cancelled into a 500. Chained before uvicorn's own handlers,
     which are installed (with signal.signal, on the main thread) before the app starts."""
-    timer = threading.Timer(publisher.settings.shutdown_timeout, stop_queries, [publisher])
+    timer = threading.Timer(publisher.settings.shutdown_timeout, publisher.stop)
     timer.daemon = True
     for signum in (signal.SIGTERM, signal.SIGINT):
         uvicorns = signal.getsignal(signum)
@@ -164,14 +161,6 @@ def stop_queries_when_the_drain_ends(publisher: Publisher) -> None:
             signal.signal(signum, chained)
         except ValueError:  # not the main thread (a server run in a thread, as in tests)
             return
-
-
-def stop_queries(publisher: Publisher) -> None:
-    """Close the current release's engine even while requests hold it (`Publisher.close()` waits
-    for them): this kills its query processes, and a thread waiting on one gets an error now
-    rather than at the query's time limit. Both closes are idempotent."""
-    publisher.close()
-    publisher.current.engine.close()
 
 
 def serve(settings: Settings, echo: Echo) -> None:
