@@ -20,7 +20,13 @@ import click
 
 from hrgraph import __version__
 from hrgraph.config import SETTINGS, Settings, load_settings
-from hrgraph.errors import DamagedReleaseError, HrgraphError, NonConformingError, ReleaseError
+from hrgraph.errors import (
+    DamagedReleaseError,
+    HrgraphError,
+    NonConformingError,
+    ReleaseError,
+    failure_message,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -204,22 +210,14 @@ def main(argv: list[str] | None = None) -> None:
         _echo(f"error: {error}")
         sys.exit(error.exit_code)
     except HrgraphError as error:
-        _echo(f"error: {_one_line(str(error))}")
+        _echo(f"error: {failure_message(error)}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         _echo("error: interrupted")
         sys.exit(130)
     except OSError as error:
-        from hrgraph.release import failure_message
-
         _echo(f"error: {failure_message(error)}")
         sys.exit(2)
     except Exception as error:
-        from hrgraph.release import failure_message
-
         _echo(f"error: {failure_message(error)} (please report)")
         sys.exit(3)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hrgraph import integrity, negotiation
-from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError
+from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
 from hrgraph.linked_data import documents, resources, templates
-from hrgraph.release import CURRENT, MANIFEST, SUMS, failure_message, read_manifest
+from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.service import description_response
 from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
 

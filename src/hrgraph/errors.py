@@ -30,7 +30,8 @@
 Errors with a 429 or 503 status carry `retry_after` (seconds), sent as the Retry-After header.
 
 The HTTP layer maps the tree to status codes and bodies in one place (`app.py`); the CLI maps it
-to exit codes in one place (`cli.py`), and nothing else prints tracebacks.
+to exit codes in one place (`cli.py`), and nothing else prints tracebacks. `failure_message`
+says any failure in one line (the CLI, the server's warnings, the downloads' skipped releases).
 """
 
 from __future__ import annotations
@@ -207,3 +208,16 @@ class ServerStartError(HrgraphError):
     serve (uvicorn's or that process's own error line comes first)."""
 
     exit_code = 1
+
+
+def failure_message(error: BaseException) -> str:
+    """One line that says what failed: an HrgraphError's message, an OSError's file and reason,
+    else the exception's type and text (an internal error)."""
+    if isinstance(error, HrgraphError):
+        text = str(error)
+    elif isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename is not None else ""
+        text = f"{where}{error.strerror}"
+    else:
+        text = f"internal error: {type(error).__name__}: {error}"
+    return " ".join(text.split())

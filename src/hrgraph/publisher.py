@@ -27,12 +27,11 @@ from typing import Any, Protocol, TypeVar
 from hrgraph import integrity
 from hrgraph.config import Settings
 from hrgraph.engine import QueryAnswer, QueryEngine
-from hrgraph.errors import ReleaseError
+from hrgraph.errors import ReleaseError, failure_message
 from hrgraph.lru import SizedLRU
 from hrgraph.release import (
     CURRENT,
     MANIFEST,
-    failure_message,
     hold,
     read_manifest,
     release_folders,

@@ -550,16 +550,3 @@ def hold(release: Path) -> int:
         os.close(fd)
         raise
     return fd
-
-
-def failure_message(error: BaseException) -> str:
-    """One line that says what failed: an HrgraphError's message, an OSError's file and reason,
-    else the exception's type and text (an internal error)."""
-    if isinstance(error, HrgraphError):
-        text = str(error)
-    elif isinstance(error, OSError) and error.strerror:
-        where = f"{error.filename}: " if error.filename is not None else ""
-        text = f"{where}{error.strerror}"
-    else:
-        text = f"internal error: {type(error).__name__}: {error}"
-    return " ".join(text.split())

@@ -43,7 +43,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 from hrgraph import connections
 from hrgraph.app import create_app
 from hrgraph.config import SETTINGS, Settings, load_settings
-from hrgraph.errors import HrgraphError, ServerStartError
+from hrgraph.errors import ServerStartError, failure_message
 from hrgraph.publisher import Publisher
 from hrgraph.release import build, current_release
 
@@ -66,7 +66,7 @@ def prepare_release(settings: Settings, echo: Echo) -> None:
     and says so in one line; with none it stops with the error. A read-only releases folder is
     served as it is, with a one-line warning.
     """
-    from hrgraph.release import failure_message, intact_release, writable
+    from hrgraph.release import intact_release, writable
 
     try:
         build(settings, echo=echo)
@@ -74,7 +74,7 @@ def prepare_release(settings: Settings, echo: Echo) -> None:
         good = intact_release(settings.releases)
         if good is None:
             raise
-        reason = str(error) if isinstance(error, HrgraphError) else failure_message(error)
+        reason = failure_message(error)
         current = current_release(settings.releases)
         which = "current" if current is not None and current == good else "last good"
         echo(f"warning: not rebuilt ({reason}); serving the {which} release {good.name}")
@@ -96,8 +96,6 @@ def app_from_environment() -> FastAPI:
     try:
         app = create_app(load_settings(environ=os.environ))
     except Exception as error:
-        from hrgraph.release import failure_message
-
         # One line (as the command line prints its errors), then uvicorn's "failed to start".
         sys.stderr.write(f"error: {failure_message(error)}\n")
         sys.exit(STARTUP_FAILURE)
