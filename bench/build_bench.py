@@ -30,7 +30,7 @@ from generate import write  # noqa: E402
 BUILD = """
 import json, resource, sys, time
 from hrgraph.config import load_settings
-from hrgraph.release import build
+from hrgraph.build.writer import build
 settings = load_settings({"sources": sys.argv[1], "releases": sys.argv[2]}, environ={})
 start = time.perf_counter()
 result = build(settings)

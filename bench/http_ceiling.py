@@ -58,7 +58,7 @@ def fastapi_constant() -> Any:
 
 
 def fastapi_middleware() -> Any:
-    """`fastapi_constant` behind the middleware hrgraph's app adds (src/hrgraph/app.py)."""
+    """`fastapi_constant` behind the middleware hrgraph's app adds (src/hrgraph/web/app.py)."""
     from fastapi.middleware.cors import CORSMiddleware
     from starlette.middleware.gzip import GZipMiddleware
 

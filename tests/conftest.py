@@ -89,7 +89,7 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def served_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings over a release of the shipped sources, built once per session."""
-    from hrgraph.release import build
+    from hrgraph.build.writer import build
 
     releases = tmp_path_factory.mktemp("served") / "releases"
     settings = load_settings(
@@ -102,7 +102,7 @@ def served_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def live_url(served_settings: Settings) -> Iterator[str]:
     """The URL of a real server (uvicorn + create_app) over the session's release."""
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     with serve_in_thread(create_app(served_settings)) as url:
         yield url

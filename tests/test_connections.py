@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from conftest import ThreadServer, serve_server
-from hrgraph import connections
-from hrgraph.app import create_app
 from hrgraph.config import Settings
-from hrgraph.connections import LimitedHttpToolsProtocol, capped, uvicorn_options
+from hrgraph.web import connections
+from hrgraph.web.app import create_app
+from hrgraph.web.connections import LimitedHttpToolsProtocol, capped, uvicorn_options
 
 HOST = "127.0.0.1"
 ASK = "/sparql?query=ASK%7B%7D"
@@ -392,7 +392,7 @@ def test_a_worker_process_reads_its_limits_from_the_environment() -> None:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("HRGRAPH_")}
     environ |= {"HRGRAPH_MAX_URL_BYTES": "1234", "HRGRAPH_SEND_TIMEOUT": "7.5"}
     code = (
-        "from hrgraph.connections import limits\n"
+        "from hrgraph.web.connections import limits\n"
         "print(limits().max_url_bytes, limits().send_timeout)"
     )
     done = subprocess.run(

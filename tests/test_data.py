@@ -7,9 +7,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
+from hrgraph.build.sources import load_sources
+from hrgraph.build.validation import to_rdflib
 from hrgraph.config import CANONICAL_BASE, load_settings
-from hrgraph.sources import load_sources
-from hrgraph.validation import to_rdflib
 
 ID = CANONICAL_BASE + "id/"
 HR = "https://w3id.org/hrgraph/ontology#"

@@ -18,8 +18,8 @@ from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, SKOS, VOID, Namespace
 
+from hrgraph.build.writer import current_release
 from hrgraph.config import CANONICAL_BASE, Settings
-from hrgraph.release import current_release
 
 BASE = CANONICAL_BASE
 SHAPES = Path(__file__).parent / "dcat-ap-3.0.1"

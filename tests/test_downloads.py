@@ -15,8 +15,8 @@ import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
 
+from hrgraph.build.writer import current_release
 from hrgraph.config import Settings
-from hrgraph.release import current_release
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +176,9 @@ def damaged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
     """A server over a good release and copies of it with damaged SHA256SUMS (appended lines, a
     missing list, a listed file that is missing, a file that is a symlink out of the release)."""
     from conftest import ROOT, serve_in_thread
-    from hrgraph.app import create_app
+    from hrgraph.build.writer import build
     from hrgraph.config import load_settings
-    from hrgraph.release import build
+    from hrgraph.web.app import create_app
 
     releases = tmp_path_factory.mktemp("damaged") / "releases"
     settings = load_settings(

@@ -23,9 +23,12 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
+from hrgraph.build.validation import to_rdflib
+from hrgraph.build.writer import build
 from hrgraph.config import Settings, load_settings
-from hrgraph.embedded import GENERAL, EmbeddedEngine
-from hrgraph.engine import QueryForm, QueryRequest, media_types
+from hrgraph.engine.embedded import GENERAL, EmbeddedEngine
+from hrgraph.engine.interface import QueryForm, QueryRequest, media_types
+from hrgraph.engine.safety import check
 from hrgraph.errors import (
     EngineCrashError,
     NotAcceptableError,
@@ -39,9 +42,6 @@ from hrgraph.errors import (
     ResultTooLargeError,
     WorkerLostError,
 )
-from hrgraph.release import build
-from hrgraph.safety import check
-from hrgraph.validation import to_rdflib
 from test_safety import Listener
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -415,8 +415,8 @@ SERVER = """
 import sys, threading
 from pathlib import Path
 from hrgraph.config import load_settings
-from hrgraph.embedded import EmbeddedEngine
-from hrgraph.engine import QueryForm, QueryRequest
+from hrgraph.engine.embedded import EmbeddedEngine
+from hrgraph.engine.interface import QueryForm, QueryRequest
 
 if __name__ == "__main__":
     settings = load_settings({"query_timeout": "3600"}, environ={})

@@ -22,13 +22,13 @@ import pytest
 
 from conftest import ROOT, serve_in_thread
 from hrgraph import integrity
+from hrgraph.build.writer import build, current_release, switch_current
 from hrgraph.config import Settings
-from hrgraph.engine import QueryAnswer, QueryRequest
+from hrgraph.engine.interface import QueryAnswer, QueryRequest
+from hrgraph.engine.publisher import Publisher
 from hrgraph.errors import DamagedReleaseError, ReleaseError
-from hrgraph.publisher import Publisher
-from hrgraph.release import build, current_release, switch_current
-from hrgraph.server import prepare_release
-from hrgraph.web import RELEASE_HEADER
+from hrgraph.web.http import RELEASE_HEADER
+from hrgraph.web.server import prepare_release
 
 HRGRAPH = [sys.executable, "-m", "hrgraph"]
 
@@ -205,7 +205,7 @@ def test_a_corrupt_release_is_not_switched_to(
 def test_a_server_started_on_a_corrupt_current_serves_the_previous_good_release(
     settings: Settings, releases: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     corrupt(largest_store_file(releases / "2.0.0"))
     with caplog.at_level(logging.ERROR, logger="hrgraph.publisher"):
@@ -222,7 +222,7 @@ def test_a_server_started_on_a_corrupt_current_serves_the_previous_good_release(
 def test_a_running_server_picks_up_a_damaged_current_once_it_is_rebuilt(
     settings: Settings, releases: Path
 ) -> None:
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     corrupt(largest_store_file(releases / "2.0.0"))
     app = create_app(settings)
@@ -246,7 +246,7 @@ def test_with_no_release_that_verifies_the_server_does_not_start(
 
 
 def test_open_release_verifies_before_starting_the_engine(settings: Settings) -> None:
-    from hrgraph.publisher import open_release
+    from hrgraph.engine.publisher import open_release
 
     started: list[Path] = []
 
@@ -278,8 +278,8 @@ def test_a_build_that_cannot_write_leaves_serve_on_the_last_good_release(
     monkeypatch: pytest.MonkeyPatch,
     failure: Exception,
 ) -> None:
-    from hrgraph import release as release_module
-    from hrgraph.app import create_app
+    from hrgraph.build import writer as release_module
+    from hrgraph.web.app import create_app
 
     settings = make_settings(sources)
     good = build(settings)
@@ -308,7 +308,7 @@ def test_a_build_that_cannot_write_leaves_serve_on_the_last_good_release(
 def test_with_no_good_release_a_failed_build_stops_serve(
     make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hrgraph import release as release_module
+    from hrgraph.build import writer as release_module
 
     def full_disk(*args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -288,7 +288,7 @@ import os, signal, sys
 
 import uvicorn
 
-from hrgraph.server import Supervisor
+from hrgraph.web.server import Supervisor
 
 
 def crash():
@@ -324,7 +324,7 @@ def child(folder):
     parent = multiprocessing.parent_process()
     while os.getppid() == parent.pid:  # the supervisor dies before the child sets PDEATHSIG
         time.sleep(0.01)
-    from hrgraph.server import die_with_supervisor
+    from hrgraph.web.server import die_with_supervisor
 
     Path(folder, "orphaned").touch()
     die_with_supervisor()

@@ -16,9 +16,9 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import serve_in_thread
-from hrgraph.app import create_app
 from hrgraph.config import Settings
-from hrgraph.embedded import GENERAL, EmbeddedEngine
+from hrgraph.engine.embedded import GENERAL, EmbeddedEngine
+from hrgraph.web.app import create_app
 from test_embedded import HUNGRY, RUNAWAY, busy_worker, cpu_ticks, gone, wait_until
 
 FORMATS = {

@@ -12,8 +12,8 @@ import pytest
 from bs4 import BeautifulSoup
 from rdflib import Graph, URIRef
 
+from hrgraph.build.writer import current_release
 from hrgraph.config import CANONICAL_BASE, Settings
-from hrgraph.release import current_release
 
 BASE = CANONICAL_BASE
 REPRESENTATIONS = {

@@ -1,8 +1,8 @@
-"""The size-bounded LRU of the answer caches (src/hrgraph/lru.py): keys count too."""
+"""The size-bounded LRU of the answer caches (src/hrgraph/engine/lru.py): keys count too."""
 
 from __future__ import annotations
 
-from hrgraph.lru import ENTRY_OVERHEAD, SizedLRU, footprint
+from hrgraph.engine.lru import ENTRY_OVERHEAD, SizedLRU, footprint
 
 
 def test_large_keys_with_tiny_values_stay_within_the_capacity() -> None:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hrgraph.errors import NotAcceptableError
-from hrgraph.negotiation import FORMATS, choose, parse_accept, quality
+from hrgraph.web.negotiation import FORMATS, choose, parse_accept, quality
 
 RESULTS = (
     "application/sparql-results+json",

@@ -13,9 +13,9 @@ import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from hrgraph import canada, i18n
+from hrgraph.build.writer import current_release
 from hrgraph.config import CANONICAL_BASE, Settings
-from hrgraph.release import current_release
+from hrgraph.pages import canada, i18n
 
 BASE = CANONICAL_BASE
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

@@ -539,7 +539,7 @@ class BrokenEngine:
 
 def test_unexpected_errors_are_500_without_details(served_settings: object) -> None:
     from conftest import serve_in_thread
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     app = create_app(served_settings, engine=BrokenEngine)  # type: ignore[arg-type]
     with serve_in_thread(app) as url, httpx.Client(base_url=url) as http:

@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from conftest import ROOT, serve_in_thread
+from hrgraph.build.prune import prune
+from hrgraph.build.writer import build, build_lock, switch_current
 from hrgraph.config import Settings, load_settings
-from hrgraph.engine import QueryAnswer, QueryRequest
-from hrgraph.prune import prune
-from hrgraph.publisher import Publisher
-from hrgraph.release import build, build_lock, switch_current
-from hrgraph.web import RELEASE_HEADER
+from hrgraph.engine.interface import QueryAnswer, QueryRequest
+from hrgraph.engine.publisher import Publisher
+from hrgraph.web.http import RELEASE_HEADER
 
 VERSIONS = ("1.0.0", "2.0.0", "3.0.0", "4.0.0")
 
@@ -108,7 +108,7 @@ def test_a_release_held_by_a_publisher_is_kept_until_it_is_let_go(
 def test_a_running_server_keeps_serving_and_holds_its_release_against_another_process(
     releases: Path, make_settings: Callable[..., Settings]
 ) -> None:
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     switch_current(releases, "1.0.0")
     app = create_app(make_settings(releases=str(releases)))

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hrgraph import canned, safety
+from hrgraph.engine import safety
+from hrgraph.web import canned
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "queries").glob("*.rq"))

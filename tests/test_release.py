@@ -16,11 +16,11 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from bad_inputs import MALFORMED, OUTSIDE_BASE, PROGRAM_WITHOUT_SOURCE, WRONG_DATATYPE
+from hrgraph.build.sources import load_sources
+from hrgraph.build.validation import to_rdflib
+from hrgraph.build.writer import build, current_release
 from hrgraph.config import Settings
 from hrgraph.errors import NonConformingError, ReleaseError, SourceError
-from hrgraph.release import build, current_release
-from hrgraph.sources import load_sources
-from hrgraph.validation import to_rdflib
 
 ROOT = Path(__file__).resolve().parents[1]
 SPDX = "http://spdx.org/rdf/terms#"

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 
 from conftest import ROOT, serve_in_thread
+from hrgraph.build.writer import build, switch_current
 from hrgraph.config import load_settings
-from hrgraph.release import build, switch_current
-from hrgraph.web import RELEASE_HEADER
+from hrgraph.web.http import RELEASE_HEADER
 
 REQUESTS = [
     ("/sparql", {"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"}),
@@ -26,7 +26,7 @@ PER_CLIENT = 40
 
 
 def test_switch_under_load(tmp_path: Path) -> None:
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     releases = tmp_path / "releases"
     # The clients all come from 127.0.0.1: allow each of them its query.

@@ -19,9 +19,11 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
+from hrgraph.build.writer import build
 from hrgraph.config import Settings, load_settings
-from hrgraph.embedded import EmbeddedEngine
-from hrgraph.engine import QueryForm, QueryRequest, media_types
+from hrgraph.engine.embedded import EmbeddedEngine
+from hrgraph.engine.interface import QueryForm, QueryRequest, media_types
+from hrgraph.engine.remote import RemoteEngine, load_release
 from hrgraph.errors import (
     BadGatewayError,
     QueryError,
@@ -29,8 +31,6 @@ from hrgraph.errors import (
     QueryTimeoutError,
     ResultTooLargeError,
 )
-from hrgraph.release import build
-from hrgraph.remote import RemoteEngine, load_release
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACES = "https://w3id.org/hrgraph/graph/data/places"

@@ -1,4 +1,4 @@
-"""The replay of whole answers in front of the application (src/hrgraph/replay.py)."""
+"""The replay of whole answers in front of the application (src/hrgraph/web/replay.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from hrgraph.replay import LARGEST, ReplayCache
+from hrgraph.web.replay import LARGEST, ReplayCache
 
 
 @dataclass

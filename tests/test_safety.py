@@ -12,16 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hrgraph.engine import QueryForm
-from hrgraph.errors import (
-    QueryError,
-    QueryRefusedError,
-    QuerySyntaxError,
-    QueryTooLargeError,
-    UnknownPrefixError,
-    UpdateRefusedError,
-)
-from hrgraph.safety import (
+from hrgraph.engine.interface import QueryForm
+from hrgraph.engine.safety import (
     KEYWORDS,
     PREFIXES,
     CheckedQuery,
@@ -33,6 +25,14 @@ from hrgraph.safety import (
     refuse_update,
     scan,
     split_keywords,
+)
+from hrgraph.errors import (
+    QueryError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTooLargeError,
+    UnknownPrefixError,
+    UpdateRefusedError,
 )
 
 PLACES = "https://w3id.org/hrgraph/graph/data/places"

@@ -14,8 +14,8 @@ from bs4 import BeautifulSoup
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, Namespace
 
+from hrgraph.build.writer import current_release
 from hrgraph.config import CANONICAL_BASE, Settings
-from hrgraph.release import current_release
 
 BASE = CANONICAL_BASE
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

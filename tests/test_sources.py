@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from hrgraph.build.sources import fingerprint, load_sources, parse_file, source_paths
 from hrgraph.config import Settings
 from hrgraph.errors import SourceError
-from hrgraph.sources import fingerprint, load_sources, parse_file, source_paths
 
 
 def write(path: Path, text: str) -> Path:

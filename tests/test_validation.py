@@ -10,9 +10,8 @@ from rdflib import Graph
 from rdflib.namespace import SH
 
 from bad_inputs import OUTSIDE_BASE, PROGRAM_WITHOUT_SOURCE, WRONG_DATATYPE
-from hrgraph.config import Settings
-from hrgraph.sources import load_sources
-from hrgraph.validation import (
+from hrgraph.build.sources import load_sources
+from hrgraph.build.validation import (
     HRSH,
     Report,
     render_json,
@@ -20,6 +19,7 @@ from hrgraph.validation import (
     render_turtle,
     validate,
 )
+from hrgraph.config import Settings
 
 ID = "https://w3id.org/hrgraph/id/"
 DCT_SOURCE = "http://purl.org/dc/terms/source"

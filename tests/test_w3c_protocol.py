@@ -74,7 +74,7 @@ TESTS = protocol_tests()
 
 @pytest.fixture(scope="module")
 def w3c_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from hrgraph.app import create_app
+    from hrgraph.web.app import create_app
 
     releases = tmp_path_factory.mktemp("w3c") / "releases"
     write_release(releases / "w3c-1")

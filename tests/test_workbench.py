@@ -18,7 +18,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
-from hrgraph import canada, workbench
+from hrgraph.pages import canada, workbench
 
 ROOT = Path(__file__).resolve().parents[1]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"

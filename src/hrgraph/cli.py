@@ -98,8 +98,8 @@ def validate(paths: tuple[Path, ...], fmt: str, lang: str, **options: Any) -> No
 
     Exit status: 0 conforms, 1 violations, 2 could not run, 3 internal error (please report).
     """
-    from hrgraph.sources import load_sources
-    from hrgraph.validation import render_json, render_text, render_turtle, validate
+    from hrgraph.build.sources import load_sources
+    from hrgraph.build.validation import render_json, render_text, render_turtle, validate
 
     settings = _settings(options)
     report = validate(load_sources(settings, paths))
@@ -118,7 +118,7 @@ def build(**options: Any) -> None:
     A release that exists and verifies is up to date (nothing is written); a damaged one is
     moved aside to .damaged-<version>-<time> and built again.
     """
-    from hrgraph.release import build as build_release
+    from hrgraph.build.writer import build as build_release
 
     result = build_release(_settings(options), echo=_echo)
     if result.report is not None and result.report.count("Warning"):
@@ -140,7 +140,7 @@ def serve(**options: Any) -> None:
     (violations, a full disk, a read-only folder) the last good release is served, with a
     warning; a current release that is damaged gives way to the newest one that verifies.
     """
-    from hrgraph.server import serve as run_server
+    from hrgraph.web.server import serve as run_server
 
     run_server(_settings(options), echo=_echo)
 
@@ -187,7 +187,7 @@ def prune(keep: int, **options: Any) -> None:
     one, and any a running server still serves. Also removes what dead builds (.build-*) and
     damaged releases set aside (.damaged-*) left. Prints one line per folder removed or kept
     because it is in use."""
-    from hrgraph.prune import prune as prune_releases
+    from hrgraph.build.prune import prune as prune_releases
 
     prune_releases(_settings(options).releases, keep, echo=click.echo)
 
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         _echo("aborted")
         sys.exit(2)
     except NonConformingError as error:
-        from hrgraph.validation import render_text
+        from hrgraph.build.validation import render_text
 
         _echo(render_text(error.report).rstrip())
         _echo(f"error: {error}")

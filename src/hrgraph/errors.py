@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hrgraph.validation import Report
+    from hrgraph.build.validation import Report
 
 
 class HrgraphError(Exception):

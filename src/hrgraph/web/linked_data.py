@@ -20,12 +20,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from hrgraph import negotiation
 from hrgraph.config import Settings
+from hrgraph.engine.publisher import Release
 from hrgraph.errors import NotFoundError
-from hrgraph.publisher import Release
-from hrgraph.service import description_response
-from hrgraph.web import (
+from hrgraph.web import negotiation
+from hrgraph.web.http import (
     answer,
     bindings,
     etag_of,
@@ -35,6 +34,7 @@ from hrgraph.web import (
     publisher_of,
     run_json,
 )
+from hrgraph.web.service import description_response
 
 router = APIRouter()
 
@@ -250,10 +250,10 @@ class Section:
 
 @cache
 def templates() -> Environment:
-    from hrgraph import i18n
+    from hrgraph.pages import i18n
 
     environment = Environment(
-        loader=PackageLoader("hrgraph", "templates"),
+        loader=PackageLoader("hrgraph.pages", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     # base.html reads these when a page does not pass its own language chrome (errors, downloads).
@@ -264,7 +264,7 @@ def templates() -> Environment:
 def page(
     request: Request, release: Release, settings: Settings, target: Target, headers: dict[str, str]
 ) -> Response:
-    from hrgraph import pages
+    from hrgraph.pages import views as pages
 
     if target.kind == "resource":
         return pages.resource_response(
@@ -283,7 +283,7 @@ def page(
 
 def render_page(release: Release, settings: Settings, target: Target, lang: str = "en") -> str:
     """Documents (/ontology, /shapes, /graph/...): every triple, grouped by subject."""
-    from hrgraph import pages
+    from hrgraph.pages import views as pages
 
     result = run_json(release, settings, rows_query(target))
     sections = _sections(release.base_iri, bindings(result))

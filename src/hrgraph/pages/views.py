@@ -21,15 +21,16 @@ from fastapi.responses import Response
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from hrgraph import canada, i18n, negotiation
 from hrgraph.config import Settings
-from hrgraph.engine import QueryAnswer
-from hrgraph.publisher import Release
-from hrgraph.service import schema_org
-from hrgraph.web import answer, bindings, etag_of, not_modified, publisher_of, run_json
+from hrgraph.engine.interface import QueryAnswer
+from hrgraph.engine.publisher import Release
+from hrgraph.pages import canada, i18n
+from hrgraph.web import negotiation
+from hrgraph.web.http import answer, bindings, etag_of, not_modified, publisher_of, run_json
+from hrgraph.web.service import schema_org
 
 if TYPE_CHECKING:
-    from hrgraph.linked_data import Target
+    from hrgraph.web.linked_data import Target
 
 router = APIRouter()
 
@@ -696,7 +697,7 @@ def chrome(path: str, lang: str, params: Mapping[str, str] | None = None) -> dic
 
 def render(template: str, path: str, lang: str, params: Mapping[str, str] | None = None,
            **context: object) -> str:  # fmt: skip
-    from hrgraph.linked_data import templates
+    from hrgraph.web.linked_data import templates
 
     return templates().get_template(template).render(**chrome(path, lang, params), **context)
 
@@ -875,7 +876,7 @@ def lessons_by_city(release: Release, settings: Settings, helper: Builder) -> li
 def dataset(request: Request) -> Response:
     """/dataset as linked_data serves it, except that its page carries the schema.org Dataset
     (this route comes before linked_data's, which catches every path)."""
-    from hrgraph import linked_data
+    from hrgraph.web import linked_data
 
     accept, format = request.headers.get("accept"), request.query_params.get("format")
     if negotiation.choose(accept, linked_data.REPRESENTATIONS, format) != "text/html":
@@ -885,7 +886,7 @@ def dataset(request: Request) -> Response:
 
 @router.api_route("/dataset.html", methods=["GET", "HEAD"], include_in_schema=False)
 def dataset_page(request: Request) -> Response:
-    from hrgraph import linked_data
+    from hrgraph.web import linked_data
 
     publisher = publisher_of(request)
     lang = language_of(request)
@@ -903,7 +904,7 @@ def dataset_page(request: Request) -> Response:
 
 
 def render_dataset(release: Release, settings: Settings, target: Target, lang: str) -> str:
-    from hrgraph import linked_data
+    from hrgraph.web import linked_data
 
     page = linked_data.render_page(release, settings, target, lang)
     # render_page takes no extra context: the script goes at the end of base.html's head.

@@ -25,17 +25,17 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from hrgraph import integrity
-from hrgraph.config import Settings
-from hrgraph.engine import QueryAnswer, QueryEngine
-from hrgraph.errors import ReleaseError, failure_message
-from hrgraph.lru import SizedLRU
-from hrgraph.release import (
+from hrgraph.build.writer import (
     CURRENT,
     MANIFEST,
     hold,
     read_manifest,
     release_folders,
 )
+from hrgraph.config import Settings
+from hrgraph.engine.interface import QueryAnswer, QueryEngine
+from hrgraph.engine.lru import SizedLRU
+from hrgraph.errors import ReleaseError, failure_message
 
 log = logging.getLogger(__name__)
 

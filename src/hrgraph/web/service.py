@@ -12,12 +12,12 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, VOID, XSD
 from rdflib.term import Node
 
-from hrgraph import negotiation
+from hrgraph.build.description import IANA, LANGUAGES
 from hrgraph.config import Settings
-from hrgraph.description import IANA, LANGUAGES
-from hrgraph.engine import BOOLEAN_TYPES, GRAPH_TYPES, RESULT_TYPES
-from hrgraph.publisher import Release
-from hrgraph.web import answer, bindings, etag_of, run_json
+from hrgraph.engine.interface import BOOLEAN_TYPES, GRAPH_TYPES, RESULT_TYPES
+from hrgraph.engine.publisher import Release
+from hrgraph.web import negotiation
+from hrgraph.web.http import answer, bindings, etag_of, run_json
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")

@@ -21,12 +21,13 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from hrgraph import integrity, negotiation
+from hrgraph import integrity
+from hrgraph.build.writer import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
-from hrgraph.linked_data import documents, resources, templates
-from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
-from hrgraph.service import description_response
-from hrgraph.web import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
+from hrgraph.web import negotiation
+from hrgraph.web.http import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
+from hrgraph.web.linked_data import documents, resources, templates
+from hrgraph.web.service import description_response
 
 router = APIRouter()
 

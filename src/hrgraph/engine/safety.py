@@ -20,7 +20,7 @@ from typing import NoReturn
 from urllib.parse import urljoin
 
 from hrgraph.config import CANONICAL_BASE
-from hrgraph.engine import QueryForm
+from hrgraph.engine.interface import QueryForm
 from hrgraph.errors import (
     QueryRefusedError,
     QuerySyntaxError,

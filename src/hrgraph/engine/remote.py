@@ -18,15 +18,17 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from hrgraph.build.writer import STORE, read_manifest
 from hrgraph.config import Settings
-from hrgraph.embedded import CappedBuffer, serialize, syntax_error
-from hrgraph.engine import (
+from hrgraph.engine.embedded import CappedBuffer, serialize, syntax_error
+from hrgraph.engine.interface import (
     QueryAnswer,
     QueryRequest,
     media_types,
     query_timeout,
     result_too_large,
 )
+from hrgraph.engine.safety import declare_prefixes, prefixes_for
 from hrgraph.errors import (
     BadGatewayError,
     ConfigError,
@@ -35,8 +37,6 @@ from hrgraph.errors import (
     ReleaseError,
     ResultTooLargeError,
 )
-from hrgraph.release import STORE, read_manifest
-from hrgraph.safety import declare_prefixes, prefixes_for
 
 #: What the engine accepts from the remote, per kind of query: only formats whose end is marked.
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"

@@ -20,11 +20,13 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from hrgraph import canada, canned, i18n, negotiation, safety
 from hrgraph.config import Settings
+from hrgraph.engine import safety
+from hrgraph.engine.publisher import Release
 from hrgraph.errors import BadRequestError, QueryError
-from hrgraph.publisher import Release
-from hrgraph.web import (
+from hrgraph.pages import canada, i18n
+from hrgraph.web import canned, negotiation
+from hrgraph.web.http import (
     RELEASE_HEADER,
     bindings,
     execute,
@@ -37,7 +39,7 @@ from hrgraph.web import (
 
 router = APIRouter()
 
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 #: The CodeMirror files scripts/fetch_assets.py puts in static/ (gitignored).
 VENDOR = ("lib/codemirror.js", "mode/sparql/sparql.js", "addon/hint/show-hint.js")
 VENDOR_CSS = ("lib/codemirror.css", "addon/hint/show-hint.css")
@@ -264,7 +266,7 @@ def vendor_available() -> bool:
 
 
 def render(template: str, lang: str, **context: Any) -> str:
-    from hrgraph.linked_data import templates
+    from hrgraph.web.linked_data import templates
 
     return (
         templates()

@@ -27,13 +27,13 @@ import pyoxigraph as ox
 
 from hrgraph import __version__, integrity
 from hrgraph.config import CANONICAL_BASE, Settings
-from hrgraph.description import PREFIXES as DESCRIPTION_PREFIXES
-from hrgraph.description import FileEntry, describe
+from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
+from hrgraph.build.description import FileEntry, describe
 from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError
-from hrgraph.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
-from hrgraph.tables import tables
-from hrgraph.tables import title as table_title
-from hrgraph.validation import Report, Result, validate
+from hrgraph.build.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
+from hrgraph.build.tables import tables
+from hrgraph.build.tables import title as table_title
+from hrgraph.build.validation import Report, Result, validate
 
 #: Bumped whenever the layout or content of a release changes, so that the same sources build a
 #: new release instead of reusing one written by an older builder (2: merged default graph;

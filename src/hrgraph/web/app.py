@@ -25,8 +25,9 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hrgraph import __version__, negotiation
+from hrgraph import __version__
 from hrgraph.config import Settings, mention
+from hrgraph.engine.publisher import Engine, EngineFactory, Publisher
 from hrgraph.errors import (
     HrgraphError,
     NotFoundError,
@@ -34,32 +35,34 @@ from hrgraph.errors import (
     ReleaseError,
     TooManyQueriesError,
 )
-from hrgraph.publisher import Engine, EngineFactory, Publisher
-from hrgraph.replay import ReplayCache
-from hrgraph.web import RELEASE_HEADER
+from hrgraph.web import negotiation
+from hrgraph.web.http import RELEASE_HEADER
+from hrgraph.web.replay import ReplayCache
 
 log = logging.getLogger(__name__)
 
 #: Headers a browser script may read from a cross-origin answer.
 EXPOSED_HEADERS = ["ETag", "Link", "Content-Location", RELEASE_HEADER]
 #: CSS, the map's styles and scripts: served by hrgraph itself (no CDN: pages work offline).
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).resolve().parents[1] / "static"
 
 
 def open_engine(release: Path, settings: Settings) -> Engine:
     """The engine for a release: a remote SPARQL server when one is set, else embedded."""
     if settings.remote_endpoint:
-        from hrgraph.remote import RemoteEngine
+        from hrgraph.engine.remote import RemoteEngine
 
         return RemoteEngine(release, settings, store_url=settings.remote_store)
-    from hrgraph.embedded import EmbeddedEngine
+    from hrgraph.engine.embedded import EmbeddedEngine
 
     return EmbeddedEngine(release, settings)
 
 
 def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastAPI:
     """The application; `engine` opens the engine of a release (a seam for tests)."""
-    from hrgraph import canned, downloads, linked_data, pages, protocol, workbench
+    from hrgraph.pages import views as pages
+    from hrgraph.pages import workbench
+    from hrgraph.web import canned, downloads, linked_data, protocol
 
     publisher = Publisher(settings, engine)
 
@@ -260,7 +263,7 @@ def error_response(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     if negotiation.accepts_html(accept):
-        from hrgraph.linked_data import templates
+        from hrgraph.web.linked_data import templates
 
         query = getattr(request.state, "query", None)
         suggestions = getattr(error, "suggestions", [])

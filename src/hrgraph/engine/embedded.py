@@ -28,14 +28,16 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
+from hrgraph.build.writer import STORE, read_manifest
 from hrgraph.config import Settings, mention
-from hrgraph.engine import (
+from hrgraph.engine.interface import (
     QueryAnswer,
     QueryRequest,
     media_types,
     query_timeout,
     result_too_large,
 )
+from hrgraph.engine.safety import prefixes_for
 from hrgraph.errors import (
     EngineCrashError,
     NotAcceptableError,
@@ -47,8 +49,6 @@ from hrgraph.errors import (
     ResultTooLargeError,
     WorkerLostError,
 )
-from hrgraph.release import STORE, read_manifest
-from hrgraph.safety import prefixes_for
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 # Workers forked from a forkserver that has already imported pyoxigraph start in milliseconds,

@@ -15,7 +15,7 @@ from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from hrgraph.config import CANONICAL_BASE
-from hrgraph.sources import Location, Sources
+from hrgraph.build.sources import Location, Sources
 
 HRSH = Namespace(CANONICAL_BASE + "shapes#")
 SEVERITIES = ("Violation", "Warning", "Info")

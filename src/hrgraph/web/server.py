@@ -40,12 +40,12 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-from hrgraph import connections
-from hrgraph.app import create_app
+from hrgraph.build.writer import build, current_release
 from hrgraph.config import SETTINGS, Settings, load_settings
+from hrgraph.engine.publisher import Publisher
 from hrgraph.errors import ServerStartError, failure_message
-from hrgraph.publisher import Publisher
-from hrgraph.release import build, current_release
+from hrgraph.web import connections
+from hrgraph.web.app import create_app
 
 Echo = Callable[[str], None]
 
@@ -66,7 +66,7 @@ def prepare_release(settings: Settings, echo: Echo) -> None:
     and says so in one line; with none it stops with the error. A read-only releases folder is
     served as it is, with a one-line warning.
     """
-    from hrgraph.release import intact_release, writable
+    from hrgraph.build.writer import intact_release, writable
 
     try:
         build(settings, echo=echo)
@@ -205,7 +205,7 @@ def supervise(settings: Settings) -> None:
     """`--workers N`: what `uvicorn.run(..., workers=N)` does, with `Supervisor`."""
     os.environ.update(environment(settings))
     config = uvicorn.Config(
-        "hrgraph.server:app_from_environment",
+        "hrgraph.web.server:app_from_environment",
         factory=True,
         workers=settings.workers,
         **uvicorn_options(settings),

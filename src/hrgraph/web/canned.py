@@ -26,12 +26,13 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from hrgraph import negotiation, safety
 from hrgraph.config import CANONICAL_BASE, Settings, default_sources
-from hrgraph.engine import QueryForm, media_types
+from hrgraph.engine import safety
+from hrgraph.engine.interface import QueryForm, media_types
+from hrgraph.engine.publisher import Release
 from hrgraph.errors import BadRequestError, NotFoundError
-from hrgraph.publisher import Release
-from hrgraph.web import (
+from hrgraph.web import negotiation
+from hrgraph.web.http import (
     answer,
     bindings,
     execute,
@@ -244,7 +245,7 @@ def list_queries(request: Request) -> Response:
         request.headers.get("accept")
     ):
         return JSONResponse({"queries": listed}, headers={"Vary": "Accept"})
-    from hrgraph.workbench import choose_language, render
+    from hrgraph.pages.workbench import choose_language, render
 
     lang = choose_language(request)
     html = render("workbench-queries.html", lang, queries=listed)

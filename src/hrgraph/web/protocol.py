@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from hrgraph import safety, workbench
+from hrgraph.engine import safety
 from hrgraph.errors import BadRequestError
-from hrgraph.service import service_description
-from hrgraph.web import (
+from hrgraph.pages import workbench
+from hrgraph.web.http import (
     answer,
     execute,
     not_modified,
@@ -25,6 +25,7 @@ from hrgraph.web import (
     read_body,
     settings_of,
 )
+from hrgraph.web.service import service_description
 
 router = APIRouter()
 

@@ -14,11 +14,12 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from hrgraph import negotiation, safety
 from hrgraph.config import Settings, mention
-from hrgraph.engine import QueryAnswer, QueryRequest, media_types
+from hrgraph.engine import safety
+from hrgraph.engine.interface import QueryAnswer, QueryRequest, media_types
+from hrgraph.engine.publisher import Publisher, Release
 from hrgraph.errors import BadRequestError, QuerySyntaxError
-from hrgraph.publisher import Publisher, Release
+from hrgraph.web import negotiation
 
 #: Header naming the release a response comes from (every part of a response is from one).
 RELEASE_HEADER = "X-Hrgraph-Release"

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hrgraph.lru import SizedLRU, footprint
-from hrgraph.publisher import Publisher
-from hrgraph.web import RELEASE_HEADER
+from hrgraph.engine.lru import SizedLRU, footprint
+from hrgraph.engine.publisher import Publisher
+from hrgraph.web.http import RELEASE_HEADER
 
 #: Paths whose GET answers are replayed (the SPARQL endpoint, resource pages, canned queries).
 PREFIXES = ("/sparql", "/id/", "/queries/")
