@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
-# A real headless Chromium and its driver for tests/test_browser.py, from Debian's packages
+# A real headless Chromium and its driver for tests/pages/test_browser.py, from Debian's packages
 # (Selenium is told where they are and never downloads a browser of its own). Installed when
 # missing, which needs root; a no-op once they are there.
 CHROMIUM     := /usr/bin/chromium

@@ -4,7 +4,7 @@ With several worker processes uvicorn imports the application itself in each pro
 settings travel to them as HRGRAPH_* variables (the same ones a user sets) and each process builds
 its app with `app_from_environment`.
 
-The process lifecycle (tests/test_lifecycle.py):
+The process lifecycle (tests/web/test_lifecycle.py):
 
 - SIGTERM or SIGINT: uvicorn stops listening and gives the requests under way
   `shutdown_timeout` seconds; then the query processes are killed (`stop_queries_at_shutdown`),

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, Tag
 
 from hrgraph.pages import canada, workbench
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 JSON = "application/sparql-results+json"
 EXAMPLES = sorted((ROOT / "queries").glob("*.rq"))

@@ -13,7 +13,7 @@ import pytest
 from hrgraph.engine import safety
 from hrgraph.web import canned
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "queries").glob("*.rq"))
 NAMES = [path.stem for path in FILES]
 JSON = "application/sparql-results+json"

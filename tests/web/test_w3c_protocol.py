@@ -31,7 +31,7 @@ from rdflib.namespace import RDF
 from conftest import serve_in_thread
 from hrgraph.config import Settings, load_settings
 
-W3C = Path(__file__).resolve().parents[2] / "shared" / "w3c" / "sparql11-protocol"
+W3C = Path(__file__).resolve().parents[3] / "shared" / "w3c" / "sparql11-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
 HT = Namespace("http://www.w3.org/2011/http#")
 CNT = Namespace("http://www.w3.org/2011/content#")

@@ -35,7 +35,7 @@ INSTALL_HINT = (
     "runs `apt-get update && apt-get install -y --no-install-recommends chromium "
     "chromium-driver`), or `make test`, which runs it first"
 )
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "browser"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "browser"
 #: Hosts a page may talk to: the session's own server (uvicorn on loopback).
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 #: Schemes that never leave the browser.

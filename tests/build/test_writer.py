@@ -22,7 +22,7 @@ from hrgraph.build.writer import build, current_release
 from hrgraph.config import Settings
 from hrgraph.errors import NonConformingError, ReleaseError, SourceError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SPDX = "http://spdx.org/rdf/terms#"
 IANA = "https://www.iana.org/assignments/media-types/"
 

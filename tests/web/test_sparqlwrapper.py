@@ -40,7 +40,7 @@ from SPARQLWrapper import RDF as RDF_FORMAT
 # SPARQLWrapper parses RDF/XML and JSON-LD answers into rdflib's ConjunctiveGraph.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HR = "https://w3id.org/hrgraph/ontology#"
 WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
 PREFIX = f"PREFIX hr: <{HR}>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"

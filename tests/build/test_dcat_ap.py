@@ -1,5 +1,5 @@
 """The release description (description.ttl of a fresh build) against the official DCAT-AP 3.0.1
-shapes, vendored in tests/dcat-ap-3.0.1/ (see its README): no Violation of the profile's
+shapes, vendored in tests/build/dcat-ap-3.0.1/ (see its README): no Violation of the profile's
 constraints or ranges, and only the recommended warnings the data cannot honestly answer. Its
 facts are the sources' own, and its VoID counts are what the real endpoint answers.
 

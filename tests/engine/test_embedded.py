@@ -44,7 +44,7 @@ from hrgraph.errors import (
 )
 from test_safety import Listener
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLACES = "https://w3id.org/hrgraph/graph/data/places"
 PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
 WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
