@@ -22,13 +22,12 @@ import pytest
 
 from conftest import ROOT, serve_in_thread
 from hrgraph import integrity
-from hrgraph.build.writer import build, current_release, switch_current
+from hrgraph.build.writer import build, current_release, prepare_release, switch_current
 from hrgraph.config import Settings
 from hrgraph.engine.interface import QueryAnswer, QueryRequest
 from hrgraph.engine.publisher import Publisher
 from hrgraph.errors import DamagedReleaseError, ReleaseError
 from hrgraph.web.http import RELEASE_HEADER
-from hrgraph.web.server import prepare_release
 
 HRGRAPH = [sys.executable, "-m", "hrgraph"]
 

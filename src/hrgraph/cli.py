@@ -140,9 +140,12 @@ def serve(**options: Any) -> None:
     (violations, a full disk, a read-only folder) the last good release is served, with a
     warning; a current release that is damaged gives way to the newest one that verifies.
     """
+    from hrgraph.build.writer import prepare_release
     from hrgraph.web.server import serve as run_server
 
-    run_server(_settings(options), echo=_echo)
+    settings = _settings(options)
+    prepare_release(settings, echo=_echo)
+    run_server(settings, echo=_echo)
 
 
 @cli.command(epilog=exit_codes("damaged (one line per bad file)", zero="intact"))
@@ -204,8 +207,9 @@ def main(argv: list[str] | None = None) -> None:
         _echo("aborted")
         sys.exit(2)
     except NonConformingError as error:
-        from hrgraph.build.validation import render_text
+        from hrgraph.build.validation import Report, render_text
 
+        assert isinstance(error.report, Report)  # the builder's, the only one raising this
         _echo(render_text(error.report).rstrip())
         _echo(f"error: {error}")
         sys.exit(error.exit_code)

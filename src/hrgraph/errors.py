@@ -37,10 +37,14 @@ says any failure in one line (the CLI, the server's warnings, the downloads' ski
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from hrgraph.build.validation import Report
+
+class Report(Protocol):
+    """What an error needs of a validation report (`build.validation.Report` is one): the
+    errors sit below every room and import none of them."""
+
+    def count(self, severity: str) -> int: ...
 
 
 class HrgraphError(Exception):

@@ -11,8 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,15 +40,13 @@ from hrgraph.errors import (
     ResultTooLargeError,
     WorkerLostError,
 )
-from test_safety import Listener
+from support import HUNGRY, RUNAWAY, Listener, busy_worker, cpu_ticks, gone, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACES = "https://w3id.org/hrgraph/graph/data/places"
 PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
 WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-#: Every triple three times over: never finishes on the shipped data.
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 RDFLIB_RESULTS = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",
@@ -105,41 +101,6 @@ def run(
 def count(engine: EmbeddedEngine, query: str = COUNT, **dataset: tuple[str, ...]) -> int:
     result = Result.parse(io.BytesIO(run(engine, query, **dataset)), format="json")
     return int(next(iter(result))[0])
-
-
-def cpu_ticks(pid: int) -> int:
-    """User + system CPU time of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def wait_until(condition: Callable[[], bool], patience: float = 120.0) -> None:
-    """Poll `condition`; `patience` only keeps a broken run from hanging (it is never reached
-    when all is well, so it is not a timing assertion)."""
-    give_up = time.monotonic() + patience
-    while not condition():
-        assert time.monotonic() < give_up, "gave up waiting"
-        threading.Event().wait(0.02)
-
-
-def busy_worker(before: dict[int, int]) -> int:
-    """The worker that starts burning CPU (at least 0.2 s of it) after `before` was measured."""
-    busy: list[int] = []
-
-    def burning() -> bool:
-        busy.extend(p for p, t in before.items() if not gone(p) and cpu_ticks(p) - t >= 20)
-        return bool(busy)
-
-    wait_until(burning)
-    return busy[0]
 
 
 # Answers in every media type.
@@ -319,10 +280,6 @@ def test_a_crashing_query_costs_that_query_only(engine: EmbeddedEngine) -> None:
     after = set(engine.pids())
     assert len(after) == len(before) and len(before - after) == 2
     assert count(engine) > 0
-
-
-#: Sorting the cross product of all triples: memory grows with it (2.2 GB in 3 s unbounded).
-HUNGRY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c"
 
 
 def test_the_kernel_stops_a_query_over_the_memory_limit(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 
 import pyoxigraph as ox
@@ -34,6 +32,7 @@ from hrgraph.errors import (
     UnknownPrefixError,
     UpdateRefusedError,
 )
+from support import Listener
 
 PLACES = "https://w3id.org/hrgraph/graph/data/places"
 PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
@@ -426,34 +425,6 @@ def test_nesting_is_refused_exactly_past_the_limit(brackets: str, limit: int) ->
 
 
 # Differential: whatever passes the checks makes pyoxigraph connect nowhere.
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections it accepts (and closes them)."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.settimeout(0.1)
-        self.port = self.socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1  # counted before closing: the client's error comes after this
-            connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.socket.close()
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import pytest
 
 from conftest import ROOT
 from hrgraph.config import Settings
-from test_serve import free_port
+from support import free_port
 
 TAG = "HRGRAPH_LIFECYCLE_TEST_TAG"  # not a setting: load_settings ignores it
 SHUTDOWN_TIMEOUT = 2

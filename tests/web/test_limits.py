@@ -19,7 +19,7 @@ from conftest import serve_in_thread
 from hrgraph.config import Settings
 from hrgraph.engine.embedded import GENERAL, EmbeddedEngine
 from hrgraph.web.app import create_app
-from test_embedded import HUNGRY, RUNAWAY, busy_worker, cpu_ticks, gone, wait_until
+from support import HUNGRY, RUNAWAY, busy_worker, cpu_ticks, gone, wait_until
 
 FORMATS = {
     "json": "application/sparql-results+json",

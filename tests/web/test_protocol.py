@@ -13,7 +13,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from test_safety import Listener
+from support import Listener
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 SELECT = "SELECT ?s WHERE { ?s a hr:City } ORDER BY ?s LIMIT 3"

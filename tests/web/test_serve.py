@@ -15,13 +15,7 @@ import pytest
 
 from conftest import ROOT
 from hrgraph.config import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from support import free_port
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hrgraph.errors import ReleaseError
-from hrgraph.build.writer import (
+from hrgraph.release import (
     BUILDING,
     CURRENT,
     DAMAGED,

@@ -29,23 +29,28 @@ from hrgraph import __version__, integrity
 from hrgraph.config import CANONICAL_BASE, Settings
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
-from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError
+from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError, failure_message
 from hrgraph.build.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.build.tables import tables
 from hrgraph.build.tables import title as table_title
 from hrgraph.build.validation import Report, Result, validate
+from hrgraph.release import (
+    BUILDING,
+    CURRENT,
+    DAMAGED,
+    MANIFEST,
+    PRUNING,
+    RELEASE_FORMAT,
+    STORE,
+    build_lock,
+    current_release,
+    fsync_dir,
+    intact_release,
+    read_manifest,
+    switch_current,
+    writable,
+)
 
-#: Bumped whenever the layout or content of a release changes, so that the same sources build a
-#: new release instead of reusing one written by an older builder (2: merged default graph;
-#: 3: store/SHA256SUMS, and "format" in release.json; 4: hrgraph.nt and hrgraph.rdf dumps, table
-#: titles in French).
-RELEASE_FORMAT = "5"
-CURRENT = "current"
-MANIFEST = integrity.MANIFEST
-SUMS = integrity.SUMS
-STORE = integrity.STORE
-#: Prefixes of the folders a build or prune leaves behind when it dies, and of set-aside releases.
-BUILDING, PRUNING, DAMAGED = ".build-", ".pruning-", ".damaged-"
 DESCRIPTION_GRAPH = ox.NamedNode(GRAPH_BASE + "release/description")
 REPORT_GRAPH = ox.NamedNode(GRAPH_BASE + "release/shacl-report")
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -431,42 +436,12 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(folder)
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
-def switch_current(releases: Path, version: str, *, replace: bool = False) -> None:
-    """Point `current` at `version` by renaming a new symlink over it (atomic on POSIX); with
-    `replace`, also when it already points there (servers then open the folder anew)."""
-    link = releases / CURRENT
-    if not replace and link.is_symlink() and os.readlink(link) == version:
-        return
-    temporary = releases / f".{CURRENT}-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
-    temporary.symlink_to(version)
-    os.replace(temporary, link)
-    fsync_dir(releases)
 
 
-def current_release(releases: Path) -> Path | None:
-    link = releases / CURRENT
-    if not link.is_symlink():
-        return None
-    target = releases / os.readlink(link)
-    return target if (target / MANIFEST).is_file() else None
 
 
-def read_manifest(release: Path) -> dict[str, object]:
-    try:
-        manifest: dict[str, object] = json.loads((release / MANIFEST).read_text())
-    except (OSError, ValueError) as error:
-        raise ReleaseError(f"{release}: not a complete release ({error})") from None
-    return manifest
 
 
 def _check_same(target: Path, digest: str) -> None:
@@ -488,65 +463,28 @@ def _remove_stale(releases: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def build_lock(releases: Path) -> Iterator[None]:
-    """The one writer of `releases` (a build or a prune): taken only when something is written."""
-    with (releases / ".lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ReleaseError(
-                f"another build or prune is writing to {releases}; wait for it to finish"
-            ) from None
-        yield
+def prepare_release(settings: Settings, echo: Echo) -> None:
+    """Build the release when the sources changed (a no-op when up to date, which writes nothing).
 
-
-def release_folders(releases: Path) -> list[Path]:
-    """Every complete release folder, oldest first: by issue date, then build time, then name
-    (dot-folders, `current` and folders without a release.json are not releases)."""
+    If the sources cannot be released (a Violation, a syntax error) or the release cannot be
+    written (a full disk, a read-only folder, any error while writing) but a good release exists
+    (current, or else the newest that verifies), the server keeps serving that last good release
+    and says so in one line; with none it stops with the error. A read-only releases folder is
+    served as it is, with a one-line warning.
+    """
     try:
-        entries = [p for p in releases.iterdir() if not p.name.startswith(".")]
-    except OSError:
-        return []
-    found = [p for p in entries if p.name != CURRENT and p.is_dir() and (p / MANIFEST).is_file()]
-    return sorted(found, key=_age)
-
-
-def _age(release: Path) -> tuple[str, float, str]:
-    try:
-        issued = str(read_manifest(release).get("issued", ""))
-        built = (release / MANIFEST).stat().st_mtime
-    except (ReleaseError, OSError):
-        issued, built = "", 0.0
-    return (issued, built, release.name)
-
-
-def intact_release(releases: Path) -> Path | None:
-    """The current release if it verifies, else the newest release that does, else None."""
-    current = current_release(releases)
-    if current is not None and integrity.verify(current).intact:
-        return current
-    others = [p for p in reversed(release_folders(releases)) if p != current]
-    return next((p for p in others if integrity.verify(p).intact), None)
-
-
-def writable(folder: Path) -> bool:
-    """Whether this process may write in `folder` (False on a read-only file system)."""
-    return os.access(folder, os.W_OK)
-
-
-def hold(release: Path) -> int:
-    """Open `release` and take a shared lock on it, held until the returned descriptor is closed:
-    `hrgraph prune` never removes a release that is held. Works on read-only folders."""
-    fd = os.open(release, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        if not os.path.samestat(os.fstat(fd), os.stat(release)):
-            raise BlockingIOError  # renamed away by prune between the open and the lock
-    except BlockingIOError:
-        os.close(fd)
-        raise ReleaseError(f"release {release.name} is being removed (hrgraph prune)") from None
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        build(settings, echo=echo)
+    except Exception as error:
+        good = intact_release(settings.releases)
+        if good is None:
+            raise
+        reason = failure_message(error)
+        current = current_release(settings.releases)
+        which = "current" if current is not None and current == good else "last good"
+        echo(f"warning: not rebuilt ({reason}); serving the {which} release {good.name}")
+        return
+    if not writable(settings.releases):
+        echo(
+            f"warning: {settings.releases} is read-only: serving its current release as it is "
+            "(no new release can be built there)"
+        )

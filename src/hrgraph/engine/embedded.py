@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
-from hrgraph.build.writer import STORE, read_manifest
 from hrgraph.config import Settings, mention
 from hrgraph.engine.interface import (
     QueryAnswer,
@@ -49,6 +48,7 @@ from hrgraph.errors import (
     ResultTooLargeError,
     WorkerLostError,
 )
+from hrgraph.release import STORE, read_manifest
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 # Workers forked from a forkserver that has already imported pyoxigraph start in milliseconds,

@@ -25,17 +25,17 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from hrgraph import integrity
-from hrgraph.build.writer import (
+from hrgraph.config import Settings
+from hrgraph.engine.interface import QueryAnswer, QueryEngine
+from hrgraph.engine.lru import SizedLRU
+from hrgraph.errors import ReleaseError, failure_message
+from hrgraph.release import (
     CURRENT,
     MANIFEST,
     hold,
     read_manifest,
     release_folders,
 )
-from hrgraph.config import Settings
-from hrgraph.engine.interface import QueryAnswer, QueryEngine
-from hrgraph.engine.lru import SizedLRU
-from hrgraph.errors import ReleaseError, failure_message
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,13 @@ def answer_cache() -> SizedLRU[str, QueryAnswer]:
 
 @dataclass(eq=False)
 class Release:
-    """One opened release: its folder, manifest and engine."""
+    """One opened release: its folder, manifest, engine and the settings it is served with (what
+    a handler or a page needs to answer from it, in one object)."""
 
     path: Path
     manifest: dict[str, object]
     engine: Engine
+    settings: Settings
     cache: SizedLRU[str, QueryAnswer] = field(default_factory=answer_cache)
     users: int = 0
     retired: bool = False
@@ -126,7 +128,7 @@ def open_release(path: Path, settings: Settings, open_engine: EngineFactory) -> 
     except BaseException:
         os.close(held)
         raise
-    return Release(path.resolve(), manifest, engine, held=held)
+    return Release(path.resolve(), manifest, engine, settings, held=held)
 
 
 class Publisher:

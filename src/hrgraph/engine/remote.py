@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
-from hrgraph.build.writer import STORE, read_manifest
 from hrgraph.config import Settings
 from hrgraph.engine.embedded import CappedBuffer, serialize, syntax_error
 from hrgraph.engine.interface import (
@@ -37,6 +36,7 @@ from hrgraph.errors import (
     ReleaseError,
     ResultTooLargeError,
 )
+from hrgraph.release import STORE, read_manifest
 
 #: What the engine accepts from the remote, per kind of query: only formats whose end is marked.
 RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xml;q=0.9"

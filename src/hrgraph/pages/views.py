@@ -24,9 +24,10 @@ from markupsafe import Markup
 from hrgraph.config import Settings
 from hrgraph.engine.interface import QueryAnswer
 from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, etag_of, run_json
 from hrgraph.pages import canada, i18n
 from hrgraph.web import negotiation
-from hrgraph.web.http import answer, bindings, etag_of, not_modified, publisher_of, run_json
+from hrgraph.web.http import answer, not_modified, publisher_of
 from hrgraph.web.service import schema_org
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def prefixes(base: str) -> str:
 
 def select(release: Release, settings: Settings, query: str) -> list[dict[str, dict[str, str]]]:
     """Run one of the pages' SELECTs through the safety check and the engine."""
-    return bindings(run_json(release, settings, prefixes(release.base_iri) + query))
+    return bindings(run_json(release, prefixes(release.base_iri) + query))
 
 
 def value(row: Mapping[str, Mapping[str, str]], name: str) -> str:

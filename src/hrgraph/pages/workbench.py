@@ -23,19 +23,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from hrgraph.config import Settings
 from hrgraph.engine import safety
 from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, execute, run_json
 from hrgraph.errors import BadRequestError, QueryError
 from hrgraph.pages import canada, i18n
 from hrgraph.web import canned, negotiation
-from hrgraph.web.http import (
-    RELEASE_HEADER,
-    bindings,
-    execute,
-    prepare,
-    publisher_of,
-    read_body,
-    run_json,
-    settings_of,
-)
+from hrgraph.web.http import RELEASE_HEADER, prepare, publisher_of, read_body, settings_of
 
 router = APIRouter()
 
@@ -166,7 +158,7 @@ class Outcome:
 def run_for_page(
     release: Release, settings: Settings, text: str, lang: str, graphs: tuple[Sequence[str], ...]
 ) -> Outcome:
-    prepared = prepare(release, settings, text, PAGE_ACCEPT, None, *graphs)
+    prepared = prepare(release, text, PAGE_ACCEPT, None, *graphs)
     answer = execute(release, prepared)
     if not answer.media_type.endswith("json"):
         return Outcome(graph=answer.body.decode("utf-8"))
@@ -244,7 +236,7 @@ def labels(release: Release, settings: Settings, iris: Iterable[str], lang: str)
             f"SELECT ?s ?label WHERE {{ VALUES ?s {{ {values} }} "
             "?s rdfs:label|skos:prefLabel|dct:title ?label }"
         )
-        for row in bindings(run_json(release, settings, query)):
+        for row in bindings(run_json(release, query)):
             rank = _rank(row["label"].get("xml:lang", ""), lang)
             iri = row["s"]["value"]
             if iri not in found or rank < found[iri][0]:

@@ -30,19 +30,10 @@ from hrgraph.config import CANONICAL_BASE, Settings, default_sources
 from hrgraph.engine import safety
 from hrgraph.engine.interface import QueryForm, media_types
 from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, execute, run_json
 from hrgraph.errors import BadRequestError, NotFoundError
 from hrgraph.web import negotiation
-from hrgraph.web.http import (
-    answer,
-    bindings,
-    execute,
-    not_modified,
-    prepare,
-    publisher_of,
-    query_params,
-    run_json,
-    settings_of,
-)
+from hrgraph.web.http import answer, not_modified, prepare, publisher_of, query_params, settings_of
 
 router = APIRouter()
 
@@ -226,7 +217,7 @@ def instances(release: Release, settings: Settings, cls: str) -> frozenset[str]:
     """Every IRI of class `cls` (a prefixed name), once per release."""
 
     def compute() -> frozenset[str]:
-        rows = bindings(run_json(release, settings, f"SELECT ?x WHERE {{ ?x a {cls} }}"))
+        rows = bindings(run_json(release, f"SELECT ?x WHERE {{ ?x a {cls} }}"))
         return frozenset(row["x"]["value"] for row in rows if row["x"]["type"] == "uri")
 
     return release.memo(f"instances {cls}", compute)
@@ -273,7 +264,7 @@ def run_canned(request: Request, name: str) -> Response:
         text = bind(query, resolve(release, settings, query, given))
         request.state.query = text
         media = _media_type(request.headers.get("accept"), format, safety_form(text))
-        prepared = prepare(release, settings, text, media)
+        prepared = prepare(release, text, media)
         headers = {
             "Vary": "Accept",
             "Content-Disposition": f'inline; filename="{name}.{EXTENSIONS.get(media, "txt")}"',

@@ -22,8 +22,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hrgraph import integrity
-from hrgraph.build.writer import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
+from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.web import negotiation
 from hrgraph.web.http import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
 from hrgraph.web.linked_data import documents, resources, templates

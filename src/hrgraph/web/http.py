@@ -4,11 +4,8 @@ safety-checked path, ETags and conditional requests, and answers streamed in chu
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -16,9 +13,11 @@ from fastapi.responses import Response, StreamingResponse
 
 from hrgraph.config import Settings, mention
 from hrgraph.engine import safety
-from hrgraph.engine.interface import QueryAnswer, QueryRequest, media_types
+from hrgraph.engine.interface import QueryForm, media_types
 from hrgraph.engine.publisher import Publisher, Release
-from hrgraph.errors import BadRequestError, QuerySyntaxError
+from hrgraph.engine.queries import Prepared
+from hrgraph.engine.queries import prepare as prepare_query
+from hrgraph.errors import BadRequestError
 from hrgraph.web import negotiation
 
 #: Header naming the release a response comes from (every part of a response is from one).
@@ -30,9 +29,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 #: Answers larger than this are sent in chunks of CHUNK bytes rather than in one piece.
 STREAM_FROM = 256 * 1024
 CHUNK = 64 * 1024
-
-#: A graph name no store has: stands for "an empty graph" in a protocol dataset.
-EMPTY_GRAPH = "urn:hrgraph:empty-graph"
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
@@ -99,106 +95,6 @@ async def _read_up_to(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A checked, negotiated query: everything needed to answer it or to answer 304."""
-
-    request: QueryRequest
-    etag: str
-
-
-def prepare(
-    release: Release,
-    settings: Settings,
-    text: str,
-    accept: str | None,
-    format: str | None = None,
-    default_graphs: Sequence[str] = (),
-    named_graphs: Sequence[str] = (),
-) -> Prepared:
-    """Check the query (safety), choose the result format and name the answer (its ETag).
-
-    A dataset given by the protocol (default-graph-uri / named-graph-uri) replaces the query's
-    FROM / FROM NAMED, as the SPARQL 1.1 Protocol says. Either way a graph the store does not
-    have is an empty graph (see _known): the same answer for the same dataset, however named.
-    """
-    checked = safety.check(
-        text,
-        graphs=release.graphs,
-        max_bytes=settings.max_query_bytes,
-        max_nesting=settings.max_nesting,
-        prefixes=release.memo("prefixes", lambda: safety.prefixes_for(release.base_iri)),
-    )
-    media = negotiation.choose(accept, media_types(checked.form), format)
-    if not default_graphs and not named_graphs:
-        default_graphs, named_graphs = checked.from_graphs, checked.from_named
-    default = _known(default_graphs, release.graphs)
-    named = _known(named_graphs, release.graphs)
-    based = base_declaration(release.base_iri) + checked.text
-    query = QueryRequest(based, checked.form, media, default, named)
-    return Prepared(query, etag_of(release.version, "query", text, media, *default, "|", *named))
-
-
-def base_declaration(base: str) -> str:
-    """Relative IRIs in a query resolve against the release's base IRI (the protocol leaves the
-    base to the service). Declared on the query's first line, so line numbers stay the user's; a
-    query's own BASE comes later and wins."""
-    return f"BASE <{base}> "
-
-
-def _known(names: Sequence[str], graphs: frozenset[str]) -> tuple[str, ...]:
-    """Dataset graph names (protocol or FROM), keeping only the store's own: a graph the store
-    does not have is an empty graph (the W3C protocol tests name such a graph and expect an
-    answer), and is never passed on, so no engine is ever tempted to fetch it. When none is
-    left, EMPTY_GRAPH stands for the empty dataset part (an empty tuple would mean "all")."""
-    kept = tuple(dict.fromkeys(name for name in names if name in graphs))
-    return kept or ((EMPTY_GRAPH,) if names else ())
-
-
-def execute(release: Release, prepared: Prepared) -> QueryAnswer:
-    """Run a prepared query, or take its answer from the release's cache."""
-    answer = release.cache.get(prepared.etag)
-    if answer is None:
-        try:
-            answer = release.engine.run(prepared.request)
-        except QuerySyntaxError as error:
-            raise _in_user_text(error, len(base_declaration(release.base_iri))) from None
-        release.cache.put(prepared.etag, answer)
-    return answer
-
-
-_LOCATED = re.compile(r"syntax error at line \d+, column \d+: (.*)", re.DOTALL)
-
-
-def _in_user_text(error: QuerySyntaxError, shift: int) -> QuerySyntaxError:
-    """The error's column in the user's text (the engine saw the BASE declaration before it)."""
-    if error.line != 1 or error.column is None:
-        return error
-    match = _LOCATED.fullmatch(str(error))
-    reason = match.group(1) if match else str(error)
-    return QuerySyntaxError(reason, 1, max(1, error.column - shift))
-
-
-def run_json(release: Release, settings: Settings, text: str) -> dict[str, object]:
-    """Run a SELECT of the server's own (labels, lists) and return the SPARQL JSON results."""
-    prepared = prepare(release, settings, text, "application/sparql-results+json")
-    result: dict[str, object] = json.loads(execute(release, prepared).body)
-    return result
-
-
-def bindings(result: Mapping[str, object]) -> list[dict[str, dict[str, str]]]:
-    rows = result.get("results", {})
-    assert isinstance(rows, dict)
-    found: list[dict[str, dict[str, str]]] = rows.get("bindings", [])
-    return found
-
-
-def etag_of(*parts: str) -> str:
-    """A weak ETag: gzip may re-encode the bytes, the meaning stays the same (RFC 9110 8.8.1)."""
-    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
-    return f'W/"{digest}"'
-
-
 def not_modified(request: Request, etag: str) -> bool:
     header = request.headers.get("if-none-match")
     if header is None:
@@ -251,3 +147,19 @@ TEXTUAL_ENDINGS = ("json", "xml", "triples", "quads", "/trig")
 def with_charset(media_type: str) -> str:
     textual = media_type.startswith("text/") or media_type.endswith(TEXTUAL_ENDINGS)
     return f"{media_type}; charset=utf-8" if textual and "charset" not in media_type else media_type
+
+
+def prepare(
+    release: Release,
+    text: str,
+    accept: str | None,
+    format: str | None = None,
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> Prepared:
+    """`engine.queries.prepare`, with the result format negotiated from Accept and `format=`."""
+
+    def media_for(form: QueryForm) -> str:
+        return negotiation.choose(accept, media_types(form), format)
+
+    return prepare_query(release, text, media_for, default_graphs, named_graphs)

@@ -22,18 +22,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from hrgraph.config import Settings
 from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, etag_of, execute, run_json
 from hrgraph.errors import NotFoundError
 from hrgraph.web import negotiation
-from hrgraph.web.http import (
-    answer,
-    bindings,
-    etag_of,
-    execute,
-    not_modified,
-    prepare,
-    publisher_of,
-    run_json,
-)
+from hrgraph.web.http import answer, not_modified, prepare, publisher_of
 from hrgraph.web.service import description_response
 
 router = APIRouter()
@@ -88,9 +80,7 @@ def resources(release: Release, settings: Settings) -> frozenset[str]:
         FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{release.base_iri}")) }}"""
     return release.memo(
         "resources",
-        lambda: frozenset(
-            row["s"]["value"] for row in bindings(run_json(release, settings, query))
-        ),
+        lambda: frozenset(row["s"]["value"] for row in bindings(run_json(release, query))),
     )
 
 
@@ -104,7 +94,7 @@ def documents(release: Release, settings: Settings) -> dict[str, str]:
             base + "shapes": base + "graph/shapes/",
         }
         query = PREFIXES + f"SELECT ?v WHERE {{ <{base}ontology> owl:versionIRI ?v }}"
-        for row in bindings(run_json(release, settings, query)):
+        for row in bindings(run_json(release, query)):
             found[row["v"]["value"]] = base + "graph/ontology/"
         found.update({g: g for g in release.graphs if g.startswith(base)})
         return found
@@ -203,7 +193,7 @@ def dereference(request: Request, path: str) -> Response:
             return page(request, release, settings, target, headers)
         if target.kind == "description":
             return description_response(request, release, target.path)
-        prepared = prepare(release, settings, construct(target), media)
+        prepared = prepare(release, construct(target), media)
         if not_modified(request, prepared.etag):
             return answer(request, release, prepared.etag, b"", media, headers)
         result = execute(release, prepared)
@@ -285,7 +275,7 @@ def render_page(release: Release, settings: Settings, target: Target, lang: str 
     """Documents (/ontology, /shapes, /graph/...): every triple, grouped by subject."""
     from hrgraph.pages import views as pages
 
-    result = run_json(release, settings, rows_query(target))
+    result = run_json(release, rows_query(target))
     sections = _sections(release.base_iri, bindings(result))
     return (
         templates()

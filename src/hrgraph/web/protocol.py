@@ -12,11 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from hrgraph.engine import safety
+from hrgraph.engine.queries import execute
 from hrgraph.errors import BadRequestError
 from hrgraph.pages import workbench
 from hrgraph.web.http import (
     answer,
-    execute,
     not_modified,
     parse_form,
     prepare,
@@ -124,9 +124,7 @@ def respond(request: Request, op: Operation) -> Response:
             endpoint = str(request.url.replace(query="", fragment=""))
             return service_description(request, release, settings, endpoint, accept, op.format)
         request.state.query = op.query
-        prepared = prepare(
-            release, settings, op.query, accept, op.format, op.default_graphs, op.named_graphs
-        )
+        prepared = prepare(release, op.query, accept, op.format, op.default_graphs, op.named_graphs)
         extra = {"Vary": "Accept"}
         if not_modified(request, prepared.etag):
             # The client has this answer (an answer never changes within a release): no query runs.

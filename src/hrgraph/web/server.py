@@ -1,4 +1,4 @@
-"""Running the server: build the release if needed, then uvicorn over `create_app(settings)`.
+"""Running the server: uvicorn over `create_app(settings)` (the command line has built the release).
 
 With several worker processes uvicorn imports the application itself in each process, so the
 settings travel to them as HRGRAPH_* variables (the same ones a user sets) and each process builds
@@ -40,7 +40,6 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-from hrgraph.build.writer import build, current_release
 from hrgraph.config import SETTINGS, Settings, load_settings
 from hrgraph.engine.publisher import Publisher
 from hrgraph.errors import ServerStartError, failure_message
@@ -55,35 +54,6 @@ _PR_SET_PDEATHSIG = 1
 #: How long the supervisor waits for a starting server process to answer "am I serving?" (each
 #: 0.5 s turn of its loop).
 _STARTUP_PING = 0.5
-
-
-def prepare_release(settings: Settings, echo: Echo) -> None:
-    """Build the release when the sources changed (a no-op when up to date, which writes nothing).
-
-    If the sources cannot be released (a Violation, a syntax error) or the release cannot be
-    written (a full disk, a read-only folder, any error while writing) but a good release exists
-    (current, or else the newest that verifies), the server keeps serving that last good release
-    and says so in one line; with none it stops with the error. A read-only releases folder is
-    served as it is, with a one-line warning.
-    """
-    from hrgraph.build.writer import intact_release, writable
-
-    try:
-        build(settings, echo=echo)
-    except Exception as error:
-        good = intact_release(settings.releases)
-        if good is None:
-            raise
-        reason = failure_message(error)
-        current = current_release(settings.releases)
-        which = "current" if current is not None and current == good else "last good"
-        echo(f"warning: not rebuilt ({reason}); serving the {which} release {good.name}")
-        return
-    if not writable(settings.releases):
-        echo(
-            f"warning: {settings.releases} is read-only: serving its current release as it is "
-            "(no new release can be built there)"
-        )
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -162,7 +132,7 @@ def stop_queries_when_the_drain_ends(publisher: Publisher) -> None:
 
 
 def serve(settings: Settings, echo: Echo) -> None:
-    prepare_release(settings, echo)
+    """Serve `releases/current` (the command line builds it first: build.writer.prepare_release)."""
     address = f"{settings.host}:{settings.port}"
     echo(f"serving on http://{address}/ (SPARQL endpoint: /sparql)")
     try:

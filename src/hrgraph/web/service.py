@@ -16,8 +16,9 @@ from hrgraph.build.description import IANA, LANGUAGES
 from hrgraph.config import Settings
 from hrgraph.engine.interface import BOOLEAN_TYPES, GRAPH_TYPES, RESULT_TYPES
 from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, etag_of, run_json
 from hrgraph.web import negotiation
-from hrgraph.web.http import answer, bindings, etag_of, run_json
+from hrgraph.web.http import answer
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -61,9 +62,9 @@ def graph_sizes(release: Release, settings: Settings) -> dict[str, int]:
     """Triples per named graph, and in the (union) default graph under the key ''."""
 
     def compute() -> dict[str, int]:
-        rows = bindings(run_json(release, settings, GRAPH_SIZES))
+        rows = bindings(run_json(release, GRAPH_SIZES))
         sizes = {row["g"]["value"]: int(row["n"]["value"]) for row in rows}
-        total = bindings(run_json(release, settings, DEFAULT_SIZE))
+        total = bindings(run_json(release, DEFAULT_SIZE))
         sizes[""] = int(total[0]["n"]["value"]) if total else 0
         return sizes
 

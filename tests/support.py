@@ -1,0 +1,88 @@
+"""Helpers several test modules share (tests/ is on the path of every test module)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that counts the connections it accepts (and closes them)."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.socket.settimeout(0.1)
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/sparql"
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.socket.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1  # counted before closing: the client's error comes after this
+            connection.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.socket.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+#: Every triple three times over: never finishes on the shipped data.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU time of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_until(condition: Callable[[], bool], patience: float = 120.0) -> None:
+    """Poll `condition`; `patience` only keeps a broken run from hanging (it is never reached
+    when all is well, so it is not a timing assertion)."""
+    give_up = time.monotonic() + patience
+    while not condition():
+        assert time.monotonic() < give_up, "gave up waiting"
+        threading.Event().wait(0.02)
+
+
+def busy_worker(before: dict[int, int]) -> int:
+    """The worker that starts burning CPU (at least 0.2 s of it) after `before` was measured."""
+    busy: list[int] = []
+
+    def burning() -> bool:
+        busy.extend(p for p, t in before.items() if not gone(p) and cpu_ticks(p) - t >= 20)
+        return bool(busy)
+
+    wait_until(burning)
+    return busy[0]
+
+
+#: Sorting the cross product of all triples: memory grows with it (2.2 GB in 3 s unbounded).
+HUNGRY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c"
