@@ -17,10 +17,10 @@ class Current:
 @dataclass
 class FakePublisher:
     current: Current = field(default_factory=Current)
-    refreshed: int = 0
+    link_moved: bool = False
 
-    def refresh(self) -> None:
-        self.refreshed += 1
+    def moved(self) -> bool:
+        return self.link_moved
 
 
 class Inner:
@@ -112,6 +112,15 @@ def test_a_new_release_is_never_answered_with_the_old_one() -> None:
     publisher.current.version = "v2"
     _, headers, _ = call(replay)
     assert headers[b"x-hrgraph-release"] == b"v2"
+    assert inner.calls == 2
+
+
+def test_a_moved_current_goes_to_the_application_which_opens_it() -> None:
+    """The replay never opens a release itself (that blocks): it passes the request on."""
+    replay, inner, publisher = make()
+    call(replay)
+    publisher.link_moved = True
+    call(replay)
     assert inner.calls == 2
 
 

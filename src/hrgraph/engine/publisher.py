@@ -192,13 +192,20 @@ class Publisher:
         except OSError:
             return None
 
+    def moved(self) -> bool:
+        """Whether `current` was replaced since it was last read (one lstat: cheap enough for
+        the event loop, unlike `refresh`, which may open a release)."""
+        inode = self._link_inode()
+        return inode is not None and inode != self._inode
+
     def refresh(self) -> None:
         """Open the release `current` points at if the link was replaced; requests go on
         meanwhile. A replaced link is tried once: a release that cannot be opened is not tried
-        again on every request."""
-        inode = self._link_inode()
-        if inode is None or inode == self._inode:
+        again on every request. Blocking (it verifies the release and starts its engine, or
+        uploads it to a remote store): call it from a worker thread, never the event loop."""
+        if not self.moved():
             return
+        inode = self._link_inode()
         # One thread opens the new release; the others keep serving the old one.
         if not self._opening.acquire(blocking=False):
             return

@@ -4,7 +4,8 @@ Answers are stable for a release (that is what their ETags say), so the bytes a 
 be sent again, headers and all, to the next identical GET for the same release: no query check,
 no negotiation, no thread hop. Only 200 answers carrying the release header are kept, keyed by
 the release version and everything the answer can vary on; conditional and range requests go
-through the application as usual. A release switch empties the memory.
+through the application as usual. A release switch empties the memory. Nothing here blocks the
+event loop: a moved `current` is left to the handlers (in worker threads) to open.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ class ReplayCache:
         headers = dict(scope["headers"])
         if BYPASS & headers.keys():
             return None
-        self.publisher.refresh()
+        if self.publisher.moved():
+            # A new release: the application opens it (off the event loop, in the thread of
+            # a handler: opening verifies and starts an engine) and answers from it.
+            return None
         version = self.publisher.current.version
         varies = tuple(headers.get(name, b"") for name in VARY)
         return (version, scope["path"], scope["query_string"], b"origin" in headers, *varies)
