@@ -18,24 +18,27 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-OWL = "http://www.w3.org/2002/07/owl#"
-DCT = "http://purl.org/dc/terms/"
-DCAT = "http://www.w3.org/ns/dcat#"
-VOID = "http://rdfs.org/ns/void#"
-SPDX = "http://spdx.org/rdf/terms#"
-FOAF = "http://xmlns.com/foaf/0.1/"
-VCARD = "http://www.w3.org/2006/vcard/ns#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-GSP = "http://www.opengis.net/ont/geosparql#"
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
-SCHEMA = "https://schema.org/"
-EU = "http://publications.europa.eu/resource/authority/"
-IANA = "https://www.iana.org/assignments/media-types/"
-GEONAMES = "https://sws.geonames.org/"
-WIKIDATA = "http://www.wikidata.org/entity/"
+from hrgraph.vocab import (
+    DCAT,
+    DCT,
+    EU,
+    FOAF,
+    GEO,
+    GEONAMES,
+    GSP,
+    IANA,
+    LANGUAGES,
+    OWL,
+    RDF,
+    RDFS,
+    SCHEMA,
+    SKOS,
+    SPDX,
+    VCARD,
+    VOID,
+    WIKIDATA,
+    XSD,
+)
 
 PREFIXES = {
     "dcat": DCAT,
@@ -56,8 +59,6 @@ SHA256 = SPDX + "checksumAlgorithm_sha256"
 #: The publisher, as before this profile: the network that co-led the project (data/project.ttl).
 PUBLISHER = "id/organization/canadian-harm-reduction-network"
 EXAMPLE = "id/city/whitehorse"
-#: The languages of the texts, as EU language authority IRIs (the ones DCAT-AP checks).
-LANGUAGES = {"en": EU + "language/ENG", "fr": EU + "language/FRA"}
 #: Canada as an EU country authority IRI (ISO 3166-1 alpha-3), the profile's spatial vocabulary.
 CANADA = EU + "country/CAN"
 #: Media type of a file -> its EU file-type (the dct:format DCAT-AP checks); gzip is a

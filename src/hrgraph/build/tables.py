@@ -10,8 +10,7 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
-HR = "https://w3id.org/hrgraph/ontology#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+from hrgraph.vocab import HR, RDF_TYPE
 
 #: file stem -> the classes whose instances make its rows
 TABLES: dict[str, tuple[str, ...]] = {

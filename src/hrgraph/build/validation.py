@@ -14,8 +14,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
-from hrgraph.config import CANONICAL_BASE
 from hrgraph.build.sources import Location, Sources
+from hrgraph.config import CANONICAL_BASE
 
 HRSH = Namespace(CANONICAL_BASE + "shapes#")
 SEVERITIES = ("Violation", "Warning", "Info")

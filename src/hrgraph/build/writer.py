@@ -10,7 +10,6 @@ damaged one is moved aside (`.damaged-<version>-<time>`) and built again; it is 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gzip
 import hashlib
 import json
@@ -26,14 +25,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from hrgraph import __version__, integrity
-from hrgraph.config import CANONICAL_BASE, Settings
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
-from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError, failure_message
 from hrgraph.build.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.build.tables import tables
 from hrgraph.build.tables import title as table_title
 from hrgraph.build.validation import Report, Result, validate
+from hrgraph.config import CANONICAL_BASE, Settings, mention
+from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError, failure_message
 from hrgraph.release import (
     BUILDING,
     CURRENT,
@@ -50,11 +49,10 @@ from hrgraph.release import (
     switch_current,
     writable,
 )
+from hrgraph.vocab import RDF_TYPE, SH
 
 DESCRIPTION_GRAPH = ox.NamedNode(GRAPH_BASE + "release/description")
 REPORT_GRAPH = ox.NamedNode(GRAPH_BASE + "release/shacl-report")
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-SH = "http://www.w3.org/ns/shacl#"
 
 #: name, pyoxigraph format, media type, gzip?, title
 DUMPS: tuple[tuple[str, ox.RdfFormat, str, bool, dict[str, str]], ...] = (
@@ -436,14 +434,6 @@ def _fsync_tree(folder: Path) -> None:
     fsync_dir(folder)
 
 
-
-
-
-
-
-
-
-
 def _check_same(target: Path, digest: str) -> None:
     try:
         fingerprint = read_manifest(target).get("fingerprint")
@@ -452,7 +442,7 @@ def _check_same(target: Path, digest: str) -> None:
     if fingerprint != digest:
         raise ReleaseError(
             f"release {target.name} already exists and was built from other sources; releases "
-            "are immutable: choose a new version with --version (or HRGRAPH_VERSION)"
+            f"are immutable: choose a new version ({mention('version')})"
         )
 
 

@@ -32,14 +32,13 @@ from hrgraph.config import Settings, mention
 from hrgraph.engine.interface import (
     QueryAnswer,
     QueryRequest,
-    media_types,
+    check_format,
     query_timeout,
     result_too_large,
 )
 from hrgraph.engine.safety import prefixes_for
 from hrgraph.errors import (
     EngineCrashError,
-    NotAcceptableError,
     OverloadedError,
     QueryError,
     QueryMemoryError,
@@ -114,11 +113,7 @@ class EmbeddedEngine:
             return tuple(sorted(w.pid for w in self._workers if lane in (None, w.lane)))
 
     def run(self, request: QueryRequest) -> QueryAnswer:
-        if request.media_type not in media_types(request.form):
-            raise NotAcceptableError(
-                f"{request.form.value} results are not available as {request.media_type}; "
-                f"choose one of {', '.join(media_types(request.form))}"
-            )
+        check_format(request)
         job: Job = (
             request.query,
             request.media_type,

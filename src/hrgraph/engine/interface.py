@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Protocol
 
 from hrgraph.config import mention
-from hrgraph.errors import QueryTimeoutError, ResultTooLargeError
+from hrgraph.errors import NotAcceptableError, QueryTimeoutError, ResultTooLargeError
 
 
 class QueryForm(Enum):
@@ -89,6 +89,16 @@ def media_types(form: QueryForm) -> tuple[str, ...]:
     if form is QueryForm.ASK:
         return BOOLEAN_TYPES
     return GRAPH_TYPES
+
+
+def check_format(request: QueryRequest) -> None:
+    """What every engine raises for a result format its query form has not (406)."""
+    choices = media_types(request.form)
+    if request.media_type not in choices:
+        raise NotAcceptableError(
+            f"{request.form.value} results are not available as {request.media_type}; "
+            f"choose one of {', '.join(choices)}"
+        )
 
 
 def query_timeout(seconds: float) -> QueryTimeoutError:

@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
-from hrgraph.config import Settings
+from hrgraph.config import Settings, mention
 from hrgraph.engine.embedded import CappedBuffer, serialize, syntax_error
 from hrgraph.engine.interface import (
     QueryAnswer,
     QueryRequest,
-    media_types,
+    check_format,
     query_timeout,
     result_too_large,
 )
@@ -31,7 +31,6 @@ from hrgraph.engine.safety import declare_prefixes, prefixes_for
 from hrgraph.errors import (
     BadGatewayError,
     ConfigError,
-    NotAcceptableError,
     QueryError,
     ReleaseError,
     ResultTooLargeError,
@@ -66,9 +65,7 @@ class RemoteEngine:
         client: httpx.Client | None = None,
     ) -> None:
         if not settings.remote_endpoint:
-            raise ConfigError(
-                "no remote endpoint is set (HRGRAPH_REMOTE_ENDPOINT / --remote-endpoint)"
-            )
+            raise ConfigError(f"no remote endpoint is set ({mention('remote_endpoint')})")
         self._version = str(read_manifest(release)["version"])
         self._graphs = read_graphs(release)
         self._endpoint = settings.remote_endpoint
@@ -88,11 +85,7 @@ class RemoteEngine:
         return self._graphs
 
     def run(self, request: QueryRequest) -> QueryAnswer:
-        if request.media_type not in media_types(request.form):
-            raise NotAcceptableError(
-                f"{request.form.value} results are not available as {request.media_type}; "
-                f"choose one of {', '.join(media_types(request.form))}"
-            )
+        check_format(request)
         deadline = time.monotonic() + self._timeout
         media_type, body = self._fetch(request, deadline)
         return QueryAnswer(request.media_type, self._rewrite(request, media_type, body))

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import NoReturn
 from urllib.parse import urljoin
 
-from hrgraph.config import CANONICAL_BASE
+from hrgraph.config import CANONICAL_BASE, mention
 from hrgraph.engine.interface import QueryForm
 from hrgraph.errors import (
     QueryRefusedError,
@@ -410,7 +410,7 @@ def too_large(what: str, limit: int) -> QueryTooLargeError:
     """The query text or a request body is over max_query_bytes (the HTTP layer uses it too)."""
     error = QueryTooLargeError(
         f"{what} is over the {limit:,}-byte limit of the setting max_query_bytes "
-        "(HRGRAPH_MAX_QUERY_BYTES / --max-query-bytes)"
+        f"({mention('max_query_bytes')})"
     )
     error.setting = "max_query_bytes"
     return error
@@ -418,8 +418,7 @@ def too_large(what: str, limit: int) -> QueryTooLargeError:
 
 def _too_deep(limit: int, line: int, column: int) -> QuerySyntaxError:
     error = QuerySyntaxError(
-        f"the query nests {{ ( [ more than {limit} levels deep "
-        "(HRGRAPH_MAX_NESTING / --max-nesting)",
+        f"the query nests {{ ( [ more than {limit} levels deep ({mention('max_nesting')})",
         line,
         column,
     )

@@ -12,11 +12,11 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, VOID, XSD
 from rdflib.term import Node
 
-from hrgraph.build.description import IANA, LANGUAGES
 from hrgraph.config import Settings
 from hrgraph.engine.interface import BOOLEAN_TYPES, GRAPH_TYPES, RESULT_TYPES
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, etag_of, run_json
+from hrgraph.vocab import IANA, LANGUAGES
 from hrgraph.web import negotiation
 from hrgraph.web.http import answer
 
