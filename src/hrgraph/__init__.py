@@ -1,4 +1,12 @@
-"""hrgraph: a knowledge graph and linked-data publisher for community-based harm reduction."""
+"""hrgraph: a knowledge graph and linked-data publisher for community-based harm reduction.
+
+The data flows one way, and the package is laid out the same way (ARCHITECTURE.md):
+
+    sources -> build (validate, write a release) -> release on disk -> engine -> web <- pages
+
+The base (`config`, `errors`, `release`, `integrity`, `vocab`) is shared by every room; `cli` is
+the edge that calls them. tests/test_layers.py checks which room may import which.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
