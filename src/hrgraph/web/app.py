@@ -9,7 +9,6 @@ machines, a small HTML page (echoing the query) for browsers, text for curl.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,9 +29,6 @@ from hrgraph.config import Settings, mention
 from hrgraph.engine.publisher import Engine, EngineFactory, Publisher
 from hrgraph.errors import (
     HrgraphError,
-    NotFoundError,
-    QueryError,
-    ReleaseError,
     TooManyQueriesError,
 )
 from hrgraph.web import negotiation
@@ -166,37 +162,20 @@ class ClientLimit:
         )
         error.setting = "max_client_queries"
         request = Request(scope, receive)
-        response = error_response(request, 429, "too-many-queries", str(error), error)
+        response = error_response(request, error.status, error.code, str(error), error)
         await response(scope, receive, send)
 
 
 # --- errors ------------------------------------------------------------------------------
 
 
-def error_code(name: str) -> str:
-    """QuerySyntaxError → "query-syntax": the class, as a stable machine-readable code."""
-    name = name.removesuffix("Error") or name
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
-
-
-def status_of(error: HrgraphError) -> int:
-    if isinstance(error, QueryError):
-        return error.status
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, ReleaseError):
-        return 503  # the release on disk cannot be read: the operator's to fix, not the client's
-    return 500
-
-
 async def handle_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HrgraphError)
-    status = status_of(error)
-    if status == 500:
+    if error.status == 500:  # an error no client should see (a config or source error)
         return await handle_unexpected(request, error)
-    if status >= 500:
-        log.warning("%s %s: %d %s", request.method, request.url.path, status, error)
-    return error_response(request, status, error_code(type(error).__name__), str(error), error)
+    if error.status >= 500:
+        log.warning("%s %s: %d %s", request.method, request.url.path, error.status, error)
+    return error_response(request, error.status, error.code, str(error), error)
 
 
 async def handle_http(request: Request, error: Exception) -> Response:
