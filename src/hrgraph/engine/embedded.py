@@ -10,6 +10,7 @@ clean single-threaded process), never from the threaded server process.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import io
 import json
 import multiprocessing
@@ -502,8 +503,6 @@ def _detach() -> None:
         os.close(server._forkserver_alive_fd)
         server._forkserver_alive_fd = None
     with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() == 1:  # the forkserver was already gone before PDEATHSIG was set
         os._exit(1)
