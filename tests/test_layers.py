@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from hrgraph.config import Settings
+from hrgraph.engine.embedded import EmbeddedEngine
+from hrgraph.release import current_release
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hrgraph"
 #: The base every room stands on (imports only itself), the rooms, and the edge (the command
 #: line, which may import anything).
@@ -166,3 +170,18 @@ def test_the_server_loads_no_builder() -> None:
     builder = [m for m in loaded if m.startswith(("pyshacl", "hrgraph.build"))]
     parsers = [m for m in loaded if m.startswith("rdflib.plugins.parsers")]
     assert builder == [] and parsers == []
+
+
+def test_the_forkserver_has_the_engine_loaded(served_settings: Settings) -> None:
+    """Workers fork from a forkserver that preloaded the engine and pyoxigraph (a replaced
+    worker then starts in milliseconds)."""
+    release = current_release(served_settings.releases)
+    assert release is not None
+    engine = EmbeddedEngine(release, served_settings)
+    try:
+        stat = Path(f"/proc/{engine.pids()[0]}/stat").read_text()
+        forkserver = int(stat.rsplit(")", 1)[1].split()[1])  # field 4: the parent
+        maps = Path(f"/proc/{forkserver}/maps").read_text()
+    finally:
+        engine.close()
+    assert "pyoxigraph" in maps  # its native library is mapped: the module was imported

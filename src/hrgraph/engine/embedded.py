@@ -51,9 +51,10 @@ from hrgraph.errors import (
 from hrgraph.release import STORE, read_manifest
 
 _CONTEXT = multiprocessing.get_context("forkserver")
-# Workers forked from a forkserver that has already imported pyoxigraph start in milliseconds,
-# so a killed worker is replaced at once.
-_CONTEXT.set_forkserver_preload(["hrgraph.embedded"])
+# Workers forked from a forkserver that has already imported this module (and pyoxigraph) start
+# in milliseconds, so a killed worker is replaced at once. By __name__: the forkserver ignores a
+# name it cannot import, silently (tests/test_layers.py checks what it has loaded).
+_CONTEXT.set_forkserver_preload([__name__])
 
 _SYNTAX = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g {} }"
