@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run build validate test lint browser bench bench-build bench-http bench-reliability clean
+.PHONY: setup run build validate test lint browser bench bench-build bench-http bench-reliability bench-workers clean
 
 $(STAMP): pyproject.toml web/assets.lock
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ bench-http: setup
 
 bench-reliability: setup
 	$(BIN)/python bench/reliability_bench.py
+
+# Query workers' import, start time and memory (a minute); measures this checkout as "after", and
+# another one with `$(BIN)/python bench/worker_bench.py --code DIR --label before`.
+bench-workers: setup
+	$(BIN)/python bench/worker_bench.py
 
 clean:
 	rm -rf $(VENV) releases build dist .pytest_cache .mypy_cache .ruff_cache src/hrgraph/static/vendor
