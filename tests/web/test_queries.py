@@ -1,5 +1,5 @@
-"""The example queries of queries/: each documented in English and French, safe, and returning rows
-on the shipped release, both as a workbench example and as a canned URL with parameters."""
+"""The example queries of queries/ return rows on the shipped release, both as a workbench example
+and as a canned URL with parameters (the catalogue itself: tests/engine/test_catalogue.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hrgraph.engine import safety
-from hrgraph.web import canned
-
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted((ROOT / "queries").glob("*.rq"))
 NAMES = [path.stem for path in FILES]
@@ -22,24 +19,6 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 def csv_rows(response: httpx.Response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.text)))
-
-
-def test_there_are_examples() -> None:
-    assert 10 <= len(FILES) <= 14
-    assert list(canned.catalogue()) == NAMES
-
-
-@pytest.mark.parametrize("path", FILES, ids=NAMES)
-def test_header_and_safety(path: Path) -> None:
-    query = canned.parse(path.stem, path.read_text(encoding="utf-8"))
-    for lang in ("en", "fr"):
-        assert query.title[lang], f"{path.name}: no title@{lang}"
-        assert query.description[lang], f"{path.name}: no description@{lang}"
-    checked = safety.check(query.text, graphs=frozenset(), max_bytes=100_000, max_nesting=100)
-    assert checked.form.value in ("SELECT", "ASK")
-    for param in query.params:
-        assert param.default, param
-        canned.values_block(query.text, param.name)  # the default is bound in the text
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -163,14 +142,3 @@ def test_listing(client: httpx.Client) -> None:
     assert html.headers["content-type"].startswith("text/html")
     assert "Services offerts dans une ville" in html.text
     assert 'href="/queries/city-services"' in html.text
-
-
-def test_bind_replaces_only_the_values_block() -> None:
-    query = canned.catalogue()["city-services"]
-    text = canned.bind(query, {"city": "<https://example.org/x>", "lang": '"fr"'})
-    assert "VALUES ?city { <https://example.org/x> }" in text
-    assert 'VALUES ?lang { "fr" }' in text
-    assert text.count("city:whitehorse") == 0
-    # everything else is the file as written
-    expected = query.text.replace("{ city:whitehorse }", "{ <https://example.org/x> }")
-    assert text == expected.replace('{ "en" }', '{ "fr" }')

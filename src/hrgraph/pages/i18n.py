@@ -162,12 +162,84 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "{n} results for “{q}”.",
         "fr": "{n} résultats pour « {q} ».",
     },
+    # the query workbench (/sparql, /queries/): `workbench_strings` gives them unprefixed
+    "workbench_title": {"en": "SPARQL query workbench", "fr": "Atelier de requêtes SPARQL"},
+    "workbench_intro": {
+        "en": "Ask the knowledge graph a question in SPARQL. The usual prefixes (hr:, city:, "
+        "program:, practice:, rdfs:, skos:, …) are declared already.",
+        "fr": "Posez une question au graphe de connaissances en SPARQL. Les préfixes usuels "
+        "(hr:, city:, program:, practice:, rdfs:, skos:, …) sont déjà déclarés.",
+    },
+    "workbench_query": {"en": "Query", "fr": "Requête"},
+    "workbench_format": {"en": "Results as", "fr": "Résultats en"},
+    "workbench_html": {"en": "a table on this page", "fr": "tableau sur cette page"},
+    "workbench_run": {"en": "Run query", "fr": "Exécuter la requête"},
+    "workbench_running": {"en": "Running…", "fr": "Exécution…"},
+    "workbench_results": {"en": "Results", "fr": "Résultats"},
+    "workbench_rows": {"en": "rows", "fr": "lignes"},
+    "workbench_shown": {
+        "en": "the first {n} rows are shown; download the results to get them all",
+        "fr": "les {n} premières lignes sont affichées; téléchargez les résultats pour les "
+        "avoir toutes",
+    },
+    "workbench_no_rows": {"en": "No results.", "fr": "Aucun résultat."},
+    "workbench_download": {"en": "Download", "fr": "Télécharger"},
+    "workbench_share": {"en": "Link to this query", "fr": "Lien vers cette requête"},
+    "workbench_examples": {"en": "Example queries", "fr": "Exemples de requêtes"},
+    "workbench_load": {"en": "Load in the editor", "fr": "Charger dans l'éditeur"},
+    "workbench_canned": {"en": "Results as CSV", "fr": "Résultats en CSV"},
+    "workbench_show_query": {"en": "Show the query", "fr": "Voir la requête"},
+    "workbench_params": {"en": "Parameters", "fr": "Paramètres"},
+    "workbench_error": {
+        "en": "The query could not be answered",
+        "fr": "La requête n'a pas pu être traitée",
+    },
+    "workbench_line": {
+        "en": "line {line}, column {column}",
+        "fr": "ligne {line}, colonne {column}",
+    },
+    "workbench_setting": {
+        "en": "The limit is the setting {setting}.",
+        "fr": "La limite est le paramètre {setting}.",
+    },
+    "workbench_map": {
+        "en": "Map of the results (approximate outline of Canada)",
+        "fr": "Carte des résultats (contour approximatif du Canada)",
+    },
+    "workbench_true": {"en": "yes (true)", "fr": "oui (true)"},
+    "workbench_false": {"en": "no (false)", "fr": "non (false)"},
+    "workbench_all_queries": {
+        "en": "All canned queries",
+        "fr": "Toutes les requêtes prêtes à l'emploi",
+    },
+    "workbench_queries_intro": {
+        "en": "Each example is also a stable link that returns CSV (or JSON, TSV, XML with "
+        "?format=). Parameters go in the link, for example ?city=whitehorse.",
+        "fr": "Chaque exemple est aussi un lien stable qui renvoie du CSV (ou du JSON, TSV, "
+        "XML avec ?format=). Les paramètres vont dans le lien, par exemple ?city=whitehorse.",
+    },
+    "workbench_endpoint": {
+        "en": "Endpoint for programs: POST or GET /sparql (SPARQL 1.1 Protocol).",
+        "fr": "Point d'accès pour les programmes : POST ou GET /sparql (protocole SPARQL 1.1).",
+    },
+    "workbench_network": {
+        "en": "The server could not be reached.",
+        "fr": "Le serveur est injoignable.",
+    },
 }
 
 
 def strings(lang: str) -> dict[str, str]:
     """Every UI string in `lang` (English where a French one is missing)."""
     return {key: texts.get(lang) or texts[DEFAULT] for key, texts in STRINGS.items()}
+
+
+def workbench_strings(lang: str) -> dict[str, str]:
+    """The workbench's strings in `lang`, without their prefix (as its templates and script
+    name them)."""
+    prefix = "workbench_"
+    found = strings(lang)
+    return {key.removeprefix(prefix): text for key, text in found.items() if key.startswith(prefix)}
 
 
 #: Kinds of resource: key → (singular, plural) per language. The order is the order of

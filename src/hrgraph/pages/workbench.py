@@ -1,4 +1,6 @@
-"""The query workbench: what a browser gets at GET /sparql.
+"""The query workbench as HTML: the page /sparql gives a browser, the list of canned queries at
+/queries/, and the results of a query as the page shows them (a table with labels and local
+links, a map of coordinates).
 
 It works without JavaScript (a form that GETs /sparql?query=…&format=html and a results table
 rendered here) and is better with it (static/workbench.js: a CodeMirror editor when the vendored
@@ -16,27 +18,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-
-from hrgraph.config import Settings
-from hrgraph.engine import safety
+from hrgraph.engine import catalogue, safety
+from hrgraph.engine.interface import QueryForm
 from hrgraph.engine.publisher import Release
-from hrgraph.engine.queries import bindings, execute, run_json
-from hrgraph.errors import BadRequestError, QueryError
-from hrgraph.pages import canada, i18n
-from hrgraph.web import canned, negotiation
-from hrgraph.web.http import RELEASE_HEADER, prepare, publisher_of, read_body, settings_of
-
-router = APIRouter()
+from hrgraph.engine.queries import JSON_RESULTS, bindings, execute, prepare, run_json
+from hrgraph.errors import QueryError
+from hrgraph.pages import canada, i18n, templating
+from hrgraph.pages.links import local_path
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 #: The CodeMirror files scripts/fetch_assets.py puts in static/ (gitignored).
 VENDOR = ("lib/codemirror.js", "mode/sparql/sparql.js", "addon/hint/show-hint.js")
 VENDOR_CSS = ("lib/codemirror.css", "addon/hint/show-hint.css")
-#: What the page asks for: SPARQL JSON results for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE.
-PAGE_ACCEPT = "application/sparql-results+json, text/turtle;q=0.9"
 #: Rows shown in the page; the downloads have them all.
 SHOWN_ROWS = 1000
 #: IRIs per label query (keeps each one far below any sensible max_query_bytes).
@@ -48,86 +41,10 @@ MAP_FRAME = canada.frame()
 _SAFE_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 
-STRINGS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "SPARQL query workbench",
-        "intro": "Ask the knowledge graph a question in SPARQL. The usual prefixes (hr:, city:, "
-        "program:, practice:, rdfs:, skos:, …) are declared already.",
-        "query": "Query",
-        "format": "Results as",
-        "html": "a table on this page",
-        "run": "Run query",
-        "running": "Running…",
-        "results": "Results",
-        "rows": "rows",
-        "shown": "the first {n} rows are shown; download the results to get them all",
-        "no_rows": "No results.",
-        "download": "Download",
-        "share": "Link to this query",
-        "examples": "Example queries",
-        "load": "Load in the editor",
-        "canned": "Results as CSV",
-        "show_query": "Show the query",
-        "params": "Parameters",
-        "error": "The query could not be answered",
-        "line": "line {line}, column {column}",
-        "setting": "The limit is the setting {setting}.",
-        "map": "Map of the results (approximate outline of Canada)",
-        "true": "yes (true)",
-        "false": "no (false)",
-        "all_queries": "All canned queries",
-        "queries_intro": "Each example is also a stable link that returns CSV (or JSON, TSV, XML "
-        "with ?format=). Parameters go in the link, for example ?city=whitehorse.",
-        "endpoint": "Endpoint for programs: POST or GET /sparql (SPARQL 1.1 Protocol).",
-        "network": "The server could not be reached.",
-    },
-    "fr": {
-        "title": "Atelier de requêtes SPARQL",
-        "intro": "Posez une question au graphe de connaissances en SPARQL. Les préfixes usuels "
-        "(hr:, city:, program:, practice:, rdfs:, skos:, …) sont déjà déclarés.",
-        "query": "Requête",
-        "format": "Résultats en",
-        "html": "tableau sur cette page",
-        "run": "Exécuter la requête",
-        "running": "Exécution…",
-        "results": "Résultats",
-        "rows": "lignes",
-        "shown": "les {n} premières lignes sont affichées; téléchargez les résultats pour les "
-        "avoir toutes",
-        "no_rows": "Aucun résultat.",
-        "download": "Télécharger",
-        "share": "Lien vers cette requête",
-        "examples": "Exemples de requêtes",
-        "load": "Charger dans l'éditeur",
-        "canned": "Résultats en CSV",
-        "show_query": "Voir la requête",
-        "params": "Paramètres",
-        "error": "La requête n'a pas pu être traitée",
-        "line": "ligne {line}, colonne {column}",
-        "setting": "La limite est le paramètre {setting}.",
-        "map": "Carte des résultats (contour approximatif du Canada)",
-        "true": "oui (true)",
-        "false": "non (false)",
-        "all_queries": "Toutes les requêtes prêtes à l'emploi",
-        "queries_intro": "Chaque exemple est aussi un lien stable qui renvoie du CSV (ou du JSON, "
-        "TSV, XML avec ?format=). Les paramètres vont dans le lien, par exemple ?city=whitehorse.",
-        "endpoint": "Point d'accès pour les programmes : POST ou GET /sparql (protocole SPARQL "
-        "1.1).",
-        "network": "Le serveur est injoignable.",
-    },
-}
 
-
-def choose_language(request: Request) -> str:
-    """?lang=en|fr, else Accept-Language: the same choice as every other page."""
-    return i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
-
-
-def wants_workbench(request: Request, format: str | None) -> bool:
-    """A browser (Accept prefers HTML) with no other format asked, or ?format=html."""
-    if format is not None:
-        return format.strip().lower() == "html"
-    return negotiation.accepts_html(request.headers.get("accept"))
+def page_media(form: QueryForm) -> str:
+    """What the page reads: SPARQL JSON results for SELECT/ASK, Turtle for CONSTRUCT/DESCRIBE."""
+    return JSON_RESULTS if form in (QueryForm.SELECT, QueryForm.ASK) else "text/turtle"
 
 
 # --- results, as the page shows them ----------------------------------------------------
@@ -156,10 +73,10 @@ class Outcome:
 
 
 def run_for_page(
-    release: Release, settings: Settings, text: str, lang: str, graphs: tuple[Sequence[str], ...]
+    release: Release, text: str, lang: str, graphs: tuple[Sequence[str], ...]
 ) -> Outcome:
-    prepared = prepare(release, text, PAGE_ACCEPT, None, *graphs)
-    answer = execute(release, prepared)
+    """Run the query (the protocol's default and named graphs in `graphs`) for the page."""
+    answer = execute(release, prepare(release, text, page_media, *graphs))
     if not answer.media_type.endswith("json"):
         return Outcome(graph=answer.body.decode("utf-8"))
     result = json.loads(answer.body)
@@ -167,10 +84,15 @@ def run_for_page(
         return Outcome(boolean=bool(result["boolean"]))
     rows = bindings(result)
     shown = rows[:SHOWN_ROWS]
-    names = labels(release, settings, _iris(shown), lang)
+    names = labels(release, _iris(shown), lang)
     columns: list[str] = result.get("head", {}).get("vars", [])
     table = [[cell(row.get(c), release.base_iri, names) for c in columns] for row in shown]
     return Outcome(columns, table, len(rows), markers=map_markers(columns, table, shown))
+
+
+def failed(error: QueryError) -> Outcome:
+    """The error a query met, as the page shows it (with the query kept in the editor)."""
+    return Outcome(error=_error_body(error), status=error.status)
 
 
 def coordinate_columns(columns: Sequence[str]) -> tuple[str, str] | None:
@@ -210,7 +132,10 @@ def cell(term: Mapping[str, str] | None, base: str, names: Mapping[str, str]) ->
         return Cell("")
     value = term["value"]
     if term["type"] == "uri":
-        return Cell(names.get(value, value), local_path(value, base), value)
+        # The base IRI itself is not linked: it names no resource page.
+        return Cell(
+            names.get(value, value), local_path(value, base) if value != base else "", value
+        )
     if term["type"] == "bnode":
         return Cell(f"_:{value}")
     if "xml:lang" in term:
@@ -220,12 +145,7 @@ def cell(term: Mapping[str, str] | None, base: str, names: Mapping[str, str]) ->
     return Cell(value, note=note)
 
 
-def local_path(iri: str, base: str) -> str:
-    """The IRI's page on this server, or "" for IRIs of elsewhere (links stay on this server)."""
-    return "/" + iri[len(base) :] if iri.startswith(base) and len(iri) > len(base) else ""
-
-
-def labels(release: Release, settings: Settings, iris: Iterable[str], lang: str) -> dict[str, str]:
+def labels(release: Release, iris: Iterable[str], lang: str) -> dict[str, str]:
     """The best label of each of our IRIs: in `lang`, else English, else any."""
     wanted = sorted({iri for iri in iris if iri.startswith(release.base_iri)})[:MAX_LABELS]
     wanted = [iri for iri in wanted if _SAFE_IRI.fullmatch(iri)]
@@ -249,7 +169,7 @@ def _rank(tag: str, lang: str) -> int:
     return 0 if primary == lang else 1 if primary == "en" else 2
 
 
-# --- the page ------------------------------------------------------------------------------
+# --- the pages -----------------------------------------------------------------------------
 
 
 def vendor_available() -> bool:
@@ -257,27 +177,47 @@ def vendor_available() -> bool:
     return all((STATIC / "vendor" / "codemirror" / name).is_file() for name in VENDOR)
 
 
-def render(template: str, lang: str, **context: Any) -> str:
-    from hrgraph.web.linked_data import templates
-
-    return (
-        templates()
-        .get_template(template)
-        .render(
-            lang=lang,
-            t=STRINGS[lang],
-            other=i18n.other(lang),
-            outline=canada.outline_paths(MAP_FRAME),
-            frame=MAP_FRAME,
-            **context,
-        )
+def render(template: str, lang: str, **context: object) -> str:
+    """A workbench template: with its strings (`t`) and the map's outline and frame. Its pages
+    link to the other language by `?lang=` (or `switch`), with no hreflang alternates."""
+    return templating.render(
+        template,
+        None,
+        lang,
+        t=i18n.workbench_strings(lang),
+        outline=canada.outline_paths(MAP_FRAME),
+        frame=MAP_FRAME,
+        **context,
     )
+
+
+def render_page(
+    release: Release, lang: str, query: str | None, outcome: Outcome | None, switch: str
+) -> str:
+    """The workbench, with `query` in the editor (a starter when None) and its `outcome`;
+    `switch` is this page in the other language."""
+    return render(
+        "workbench.html",
+        lang,
+        query=query if query is not None else _starter(lang),
+        outcome=outcome,
+        examples=gallery(lang),
+        downloads=download_links(query) if query else {},
+        vendor=vendor_available(),
+        config=_config(release, lang),
+        switch=switch,
+    )
+
+
+def render_queries(lang: str, queries: Sequence[Mapping[str, object]]) -> str:
+    """/queries/ for people: every canned query (as web.canned describes them)."""
+    return render("workbench-queries.html", lang, queries=queries)
 
 
 def gallery(lang: str) -> list[dict[str, Any]]:
     """The examples of queries/, each with its text as loaded in the editor (labels in `lang`)."""
     entries = []
-    for query in canned.catalogue().values():
+    for query in catalogue.catalogue().values():
         langs = {"lang": f'"{lang}"'} if any(p.name == "lang" for p in query.params) else {}
         entries.append(
             {
@@ -285,7 +225,7 @@ def gallery(lang: str) -> list[dict[str, Any]]:
                 "title": query.title,
                 "description": query.description,
                 "params": query.params,
-                "text": _without_header(canned.bind(query, langs)),
+                "text": _without_header(catalogue.bind(query, langs)),
                 "url": query.url() + (f"?lang={lang}" if langs and lang != "en" else ""),
             }
         )
@@ -301,57 +241,6 @@ def _without_header(text: str) -> str:
 
 def download_links(text: str) -> dict[str, str]:
     return {fmt: "/sparql?" + urlencode({"query": text, "format": fmt}) for fmt in DOWNLOADS}
-
-
-def page(
-    request: Request,
-    query: str | None,
-    format: str | None,
-    graphs: tuple[Sequence[str], ...] = ((), ()),
-) -> Response:
-    """The workbench, with the results of `query` when there is one.
-
-    With ?format=html (what the form sends) an error is shown in the page, with the query kept
-    in the editor; a browser that sent a bare ?query= gets the server's usual error page.
-    """
-    settings = settings_of(request)
-    lang = choose_language(request)
-    with publisher_of(request).snapshot() as release:
-        outcome = None
-        if query is not None:
-            request.state.query = query
-            try:
-                outcome = run_for_page(release, settings, query, lang, graphs)
-            except QueryError as error:
-                if format is None:
-                    raise
-                outcome = Outcome(error=_error_body(error), status=error.status)
-        html = render(
-            "workbench.html",
-            lang,
-            query=query if query is not None else _starter(lang),
-            outcome=outcome,
-            examples=gallery(lang),
-            downloads=download_links(query) if query else {},
-            vendor=vendor_available(),
-            config=_config(release, lang),
-            switch=_switch(request, lang),
-        )
-        headers = {
-            "Vary": "Accept, Accept-Language",
-            "Cache-Control": "no-store" if outcome and outcome.error else "public, max-age=60",
-            RELEASE_HEADER: release.version,
-        }
-        if outcome and outcome.error and outcome.error["retry_after"] is not None:
-            headers["Retry-After"] = str(outcome.error["retry_after"])
-        status = outcome.status if outcome else 200
-        return HTMLResponse(html, status_code=status, headers=headers)
-
-
-def _switch(request: Request, lang: str) -> str:
-    """This page in the other language (the query and its results kept)."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return "/sparql?" + urlencode([*kept, ("lang", i18n.other(lang))])
 
 
 def _starter(lang: str) -> str:
@@ -376,7 +265,7 @@ def _config(release: Release, lang: str) -> str:
         "lang": lang,
         "base": release.base_iri,
         "prefixes": release.memo("prefixes", lambda: safety.prefixes_for(release.base_iri)),
-        "strings": STRINGS[lang],
+        "strings": i18n.workbench_strings(lang),
         "shownRows": SHOWN_ROWS,
         # How the server's map (canada.py) places a point, so the script places them alike.
         "map": {
@@ -387,32 +276,3 @@ def _config(release: Release, lang: str) -> str:
         },
     }
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-# --- labels for the script -------------------------------------------------------------------
-
-
-@router.post("/sparql/labels")
-async def post_labels(request: Request) -> Response:
-    """{"iris": [...], "lang": "fr"} → {"labels": {iri: label}}: labels for a results table."""
-    body = await read_body(request)
-    iris, lang = _label_request(body)
-
-    def lookup() -> dict[str, str]:
-        with publisher_of(request).snapshot() as release:
-            return labels(release, settings_of(request), iris, lang)
-
-    found = await run_in_threadpool(lookup)
-    return JSONResponse({"labels": found}, headers={"Cache-Control": "no-store"})
-
-
-def _label_request(body: bytes) -> tuple[list[str], str]:
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequestError('send JSON: {"iris": ["https://…"], "lang": "en"}') from None
-    iris = data.get("iris") if isinstance(data, dict) else None
-    if not isinstance(iris, list) or not all(isinstance(iri, str) for iri in iris):
-        raise BadRequestError('"iris" must be a list of IRIs (strings)')
-    lang = data.get("lang", "en")
-    return iris, lang if lang in STRINGS else "en"

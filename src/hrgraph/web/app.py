@@ -26,12 +26,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hrgraph import __version__
 from hrgraph.config import Settings, mention
+from hrgraph.engine.embedded import EmbeddedEngine
 from hrgraph.engine.publisher import Engine, EngineFactory, Publisher
+from hrgraph.engine.remote import RemoteEngine
 from hrgraph.errors import (
     HrgraphError,
     TooManyQueriesError,
 )
-from hrgraph.web import negotiation
+from hrgraph.pages import templating
+from hrgraph.web import canned, downloads, html, linked_data, negotiation, protocol, workbench
 from hrgraph.web.http import RELEASE_HEADER
 from hrgraph.web.replay import ReplayCache
 
@@ -46,20 +49,12 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 def open_engine(release: Path, settings: Settings) -> Engine:
     """The engine for a release: a remote SPARQL server when one is set, else embedded."""
     if settings.remote_endpoint:
-        from hrgraph.engine.remote import RemoteEngine
-
         return RemoteEngine(release, settings, store_url=settings.remote_store)
-    from hrgraph.engine.embedded import EmbeddedEngine
-
     return EmbeddedEngine(release, settings)
 
 
 def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastAPI:
     """The application; `engine` opens the engine of a release (a seam for tests)."""
-    from hrgraph.pages import views as pages
-    from hrgraph.pages import workbench
-    from hrgraph.web import canned, downloads, linked_data, protocol
-
     publisher = Publisher(settings, engine)
 
     @asynccontextmanager
@@ -82,7 +77,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
     app.add_exception_handler(HTTPException, handle_http)
     app.add_exception_handler(RequestValidationError, handle_http)
     app.add_exception_handler(Exception, handle_unexpected)
-    app.include_router(pages.router)  # the home page and /search
+    app.include_router(html.router)  # the home page and /search
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(protocol.router)
@@ -242,16 +237,16 @@ def error_response(
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     if negotiation.accepts_html(accept):
-        from hrgraph.web.linked_data import templates
-
-        query = getattr(request.state, "query", None)
-        suggestions = getattr(error, "suggestions", [])
-        html = (
-            templates()
-            .get_template("error.html")
-            .render(error=body, query=query, suggestions=suggestions)
+        # An error may carry the page to show instead (a refused search: the form, and why).
+        page = getattr(error, "page", None) or templating.render(
+            "error.html",
+            None,
+            "en",
+            error=body,
+            query=getattr(request.state, "query", None),
+            suggestions=getattr(error, "suggestions", []),
         )
-        return HTMLResponse(html, status_code=status, headers=headers)
+        return HTMLResponse(page, status_code=status, headers=headers)
     if _wants_json(accept):
         return JSONResponse(body, status_code=status, headers=headers)
     return PlainTextResponse(f"{status} {code}: {message}\n", status_code=status, headers=headers)

@@ -23,10 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 
 from hrgraph import integrity
 from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
+from hrgraph.pages import templating
+from hrgraph.pages.links import local_path
 from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.web import negotiation
 from hrgraph.web.http import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
-from hrgraph.web.linked_data import documents, resources, templates
+from hrgraph.web.linked_data import documents, resources
 from hrgraph.web.service import description_response
 
 router = APIRouter()
@@ -163,10 +165,9 @@ def listing(request: Request) -> Response:
         return JSONResponse(
             {"current": current, "releases": listed, "skipped": skipped}, headers=headers
         )
-    html = (
-        templates()
-        .get_template("downloads.html")
-        .render(releases=listed, skipped=skipped, current=current)
+    # No address in the other language: the listing is in English only.
+    html = templating.render(
+        "downloads.html", None, "en", releases=listed, skipped=skipped, current=current
     )
     return HTMLResponse(html, headers=headers)
 
@@ -229,18 +230,14 @@ def sitemap(request: Request) -> Response:
     publisher = publisher_of(request)
     root = str(request.base_url).rstrip("/")
     with publisher.snapshot() as release:
-        base = release.base_iri
-        iris = set(resources(release, publisher.settings)) | set(
-            documents(release, publisher.settings)
-        )
-        paths = sorted(
-            {"/" + iri[len(base) :].partition("#")[0] for iri in iris if iri.startswith(base)}
-        )
+        iris = set(resources(release)) | set(documents(release))
+        paths = {local_path(iri, release.base_iri).partition("#")[0] for iri in iris}
+        paths.discard("")  # IRIs of elsewhere
         issued = str(release.manifest.get("issued", ""))
         version = release.version
     entries = "".join(
         f"<url><loc>{escape(root + path)}</loc><lastmod>{escape(issued)}</lastmod></url>\n"
-        for path in ["/", "/sparql", "/downloads/", *paths]
+        for path in ["/", "/sparql", "/downloads/", *sorted(paths)]
     )
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

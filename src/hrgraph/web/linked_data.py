@@ -6,25 +6,22 @@ blank nodes below those (a concise bounded description, CBD), the labels of the 
 and the triples that point at it from other IRIs (inbound links). Document IRIs return the whole
 document: /ontology (and every /ontology#Term) the ontology graph, /shapes the shapes graphs,
 /graph/... that named graph; /catalog and /dataset the release's DCAT + VoID (description.ttl).
-Every answer goes through the same safety check and engine as a user's query.
+A browser gets the page of what the path names (web.html; /dataset's carries the schema.org
+Dataset). Every answer goes through the same safety check and engine as a user's query.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from jinja2 import Environment, PackageLoader, select_autoescape
 
-from hrgraph.config import Settings
 from hrgraph.engine.publisher import Release
-from hrgraph.engine.queries import bindings, etag_of, execute, run_json
-from hrgraph.errors import NotFoundError
-from hrgraph.web import negotiation
+from hrgraph.engine.queries import bindings, execute, run_json
+from hrgraph.errors import UnknownResourceError
+from hrgraph.web import html, negotiation
 from hrgraph.web.http import answer, not_modified, prepare, publisher_of
 from hrgraph.web.service import description_response
 
@@ -40,8 +37,6 @@ REPRESENTATIONS: tuple[str, ...] = (
     "application/rdf+xml",
     "application/trig",
 )
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 #: Characters that cannot appear in a SPARQL IRIREF: a path holding one is no IRI of ours.
 _NOT_IN_IRI = frozenset('<>"{}|^`\\ ') | frozenset(chr(c) for c in range(0x21))
 
@@ -55,14 +50,6 @@ LABELS = """
              FILTER(isIRI(?o) && (lang(?olabel) = "" || langMatches(lang(?olabel), "en"))) }"""
 
 
-class UnknownResourceError(NotFoundError):
-    """No such IRI in the release; carries the closest paths that do exist."""
-
-    def __init__(self, message: str, suggestions: Sequence[str]) -> None:
-        super().__init__(message)
-        self.suggestions = list(suggestions)
-
-
 @dataclass(frozen=True)
 class Target:
     """What a request path names: a resource, a whole document, or the release description."""
@@ -74,7 +61,7 @@ class Target:
     graph: str = ""  # documents: the graph IRI, or a prefix ending with '/'
 
 
-def resources(release: Release, settings: Settings) -> frozenset[str]:
+def resources(release: Release) -> frozenset[str]:
     """Every IRI under the base that is the subject of a triple (computed once per release)."""
     query = f"""SELECT DISTINCT ?s WHERE {{ ?s ?p ?o
         FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{release.base_iri}")) }}"""
@@ -84,7 +71,7 @@ def resources(release: Release, settings: Settings) -> frozenset[str]:
     )
 
 
-def documents(release: Release, settings: Settings) -> dict[str, str]:
+def documents(release: Release) -> dict[str, str]:
     """Document IRIs → the graph (or graph prefix) each one is."""
 
     def compute() -> dict[str, str]:
@@ -102,15 +89,15 @@ def documents(release: Release, settings: Settings) -> dict[str, str]:
     return release.memo("documents", compute)
 
 
-def locate(release: Release, settings: Settings, path: str) -> Target | None:
+def locate(release: Release, path: str) -> Target | None:
     if any(c in _NOT_IN_IRI for c in path):
         return None
-    found = _exact(release, settings, path)
+    found = _exact(release, path)
     if found is not None:
         return found
     stem, dot, extension = path.rpartition(".")
     if dot and extension in negotiation.EXTENSIONS:
-        found = _exact(release, settings, stem)
+        found = _exact(release, stem)
         if found is not None:
             return Target(
                 found.iri, found.kind, stem, negotiation.EXTENSIONS[extension], found.graph
@@ -118,14 +105,14 @@ def locate(release: Release, settings: Settings, path: str) -> Target | None:
     return None
 
 
-def _exact(release: Release, settings: Settings, path: str) -> Target | None:
+def _exact(release: Release, path: str) -> Target | None:
     iri = release.base_iri + path
     if path in ("catalog", "dataset"):
         return Target(iri, "description", path)
-    graph = documents(release, settings).get(iri)
+    graph = documents(release).get(iri)
     if graph is not None:
         return Target(iri, "document", path, graph=graph)
-    if iri in resources(release, settings):
+    if iri in resources(release):
         return Target(iri, "resource", path)
     return None
 
@@ -178,19 +165,38 @@ def link_header(path: str) -> str:
     )
 
 
+@router.api_route("/dataset", methods=["GET", "HEAD"], include_in_schema=False)
+def dataset(request: Request) -> Response:
+    """/dataset as every path is served, except that its page carries the schema.org Dataset."""
+    accept, format = request.headers.get("accept"), request.query_params.get("format")
+    if negotiation.choose(accept, REPRESENTATIONS, format) != "text/html":
+        return dereference(request, "dataset")
+    return dataset_page(request)
+
+
+@router.api_route("/dataset.html", methods=["GET", "HEAD"], include_in_schema=False)
+def dataset_page(request: Request) -> Response:
+    with publisher_of(request).snapshot() as release:
+        target = locate(release, "dataset")
+        assert target is not None  # /dataset is always the release's description
+        headers = {"Vary": "Accept", "Link": link_header("dataset")}
+        query = rows_query(target)
+        return html.dataset_page(request, release, target.iri, target.path, query, headers)
+
+
+# Last: this route catches every path the routes before it did not take.
 @router.api_route("/{path:path}", methods=["GET", "HEAD"], include_in_schema=False)
 def dereference(request: Request, path: str) -> Response:
-    settings = publisher_of(request).settings
     with publisher_of(request).snapshot() as release:
-        target = locate(release, settings, path)
+        target = locate(release, path)
         if target is None:
-            raise unknown(release, settings, path)
+            raise unknown(release, path)
         media = target.media or negotiation.choose(
             request.headers.get("accept"), REPRESENTATIONS, request.query_params.get("format")
         )
         headers = {"Vary": "Accept", "Link": link_header(target.path)}
         if media == "text/html":
-            return page(request, release, settings, target, headers)
+            return page(request, release, target, headers)
         if target.kind == "description":
             return description_response(request, release, target.path)
         prepared = prepare(release, construct(target), media)
@@ -200,9 +206,18 @@ def dereference(request: Request, path: str) -> Response:
         return answer(request, release, prepared.etag, result.body, result.media_type, headers)
 
 
-def unknown(release: Release, settings: Settings, path: str) -> UnknownResourceError:
+def page(request: Request, release: Release, target: Target, headers: dict[str, str]) -> Response:
+    """The HTML branch: a resource's page, or a document's (every triple, by subject)."""
+    if target.kind == "resource":
+        query = construct(target)
+        return html.resource_page(request, release, target.iri, target.path, query, headers)
+    query = rows_query(target)
+    return html.document_page(request, release, target.iri, target.path, query, headers)
+
+
+def unknown(release: Release, path: str) -> UnknownResourceError:
     base = release.base_iri
-    known = [iri[len(base) :] for iri in resources(release, settings)]
+    known = [iri[len(base) :] for iri in resources(release)]
     close = ["/" + p for p in difflib.get_close_matches(path, known, n=5, cutoff=0.6)]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     return UnknownResourceError(
@@ -211,132 +226,3 @@ def unknown(release: Release, settings: Settings, path: str) -> UnknownResourceE
         "/downloads/.",
         close,
     )
-
-
-# --- HTML ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Value:
-    text: str
-    href: str | None = None
-    note: str = ""
-    iri: str = ""
-
-
-@dataclass(frozen=True)
-class Row:
-    predicate: Value
-    value: Value
-
-
-@dataclass
-class Section:
-    subject: Value
-    anchor: str
-    rows: list[Row]
-    inbound: list[Row]
-
-
-@cache
-def templates() -> Environment:
-    from hrgraph.pages import i18n
-
-    environment = Environment(
-        loader=PackageLoader("hrgraph.pages", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-    # base.html reads these when a page does not pass its own language chrome (errors, downloads).
-    environment.globals.update(ui=i18n.strings, other_language=i18n.other)
-    return environment
-
-
-def page(
-    request: Request, release: Release, settings: Settings, target: Target, headers: dict[str, str]
-) -> Response:
-    from hrgraph.pages import views as pages
-
-    if target.kind == "resource":
-        return pages.resource_response(
-            request, release, settings, target.iri, target.path, construct(target), headers
-        )
-    lang = pages.language_of(request)
-    etag = etag_of(release.version, "page", target.path, lang)
-    return pages.cached_html(
-        request,
-        release,
-        etag,
-        lambda: render_page(release, settings, target, lang),
-        {**headers, **pages.html_headers(lang)},
-    )
-
-
-def render_page(release: Release, settings: Settings, target: Target, lang: str = "en") -> str:
-    """Documents (/ontology, /shapes, /graph/...): every triple, grouped by subject."""
-    from hrgraph.pages import views as pages
-
-    result = run_json(release, rows_query(target))
-    sections = _sections(release.base_iri, bindings(result))
-    return (
-        templates()
-        .get_template("resource.html")
-        .render(
-            **pages.chrome("/" + target.path, lang),
-            title=_title(sections, target),
-            iri=target.iri,
-            path=target.path,
-            sections=sections,
-            alternates=negotiation.EXTENSIONS,
-            version=release.version,
-        )
-    )
-
-
-def _sections(base: str, rows: list[dict[str, dict[str, str]]]) -> list[Section]:
-    sections: dict[str, Section] = {}
-    seen: set[tuple[str, ...]] = set()
-    for row in rows:
-        key = (row["dir"]["value"], row["s"]["value"], row["p"]["value"], row["o"]["value"])
-        if key in seen:
-            continue  # the same triple in several graphs, or with several labels
-        seen.add(key)
-        subject = row["s"]
-        section = sections.get(subject["value"])
-        if section is None:
-            anchor = subject["value"].rpartition("#")[2] if "#" in subject["value"] else ""
-            section = Section(_value(base, subject, None), anchor, [], [])
-            sections[subject["value"]] = section
-        entry = Row(
-            _value(base, row["p"], row.get("plabel")), _value(base, row["o"], row.get("olabel"))
-        )
-        (section.rows if row["dir"]["value"] == "out" else section.inbound).append(entry)
-    for section in sections.values():
-        section.rows.sort(key=lambda r: (r.predicate.iri != RDF_TYPE, r.predicate.text))
-        section.inbound.sort(key=lambda r: (r.predicate.text, r.value.text))
-    return sorted(sections.values(), key=lambda s: s.subject.text)
-
-
-def _value(base: str, term: dict[str, str], label: dict[str, str] | None) -> Value:
-    if term["type"] == "uri":
-        iri = term["value"]
-        return Value(label["value"] if label else iri, _local(base, iri), "", iri)
-    if term["type"] == "bnode":
-        return Value("_:" + term["value"])
-    note = term.get("xml:lang") or term.get("datatype", "").rpartition("#")[2]
-    return Value(term["value"], None, note)
-
-
-def _local(base: str, iri: str) -> str:
-    """Links to the release's own IRIs stay on this server (which may not be the base's host)."""
-    return "/" + iri[len(base) :] if iri.startswith(base) else iri
-
-
-def _title(sections: list[Section], target: Target) -> str:
-    """The resource's English (or untagged) rdfs:label, else its IRI."""
-    for section in sections:
-        if section.subject.iri != target.iri:
-            continue
-        for row in section.rows:
-            if row.predicate.iri == RDFS_LABEL and row.value.note in ("en", "", "string"):
-                return row.value.text
-    return target.iri

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from hrgraph.engine import safety
 from hrgraph.engine.queries import execute
 from hrgraph.errors import BadRequestError
-from hrgraph.pages import workbench
+from hrgraph.web import workbench
 from hrgraph.web.http import (
     answer,
     not_modified,

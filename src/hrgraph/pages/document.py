@@ -1,0 +1,98 @@
+"""The page of a whole document (/ontology, /shapes, /graph/..., and /dataset's description):
+every triple, grouped by subject, with English labels, and the triples that point at it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import bindings, run_json
+from hrgraph.pages import templating
+from hrgraph.pages.index import RDF_TYPE, RDFS, Rows
+from hrgraph.pages.links import FORMATS, local_path
+
+RDFS_LABEL = RDFS + "label"
+
+
+@dataclass(frozen=True)
+class Value:
+    text: str
+    href: str | None = None
+    note: str = ""
+    iri: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    predicate: Value
+    value: Value
+
+
+@dataclass
+class Section:
+    subject: Value
+    anchor: str
+    rows: list[Row]
+    inbound: list[Row]
+
+
+def render(release: Release, iri: str, path: str, query: str, lang: str = "en") -> str:
+    """The page of the document `iri` at `path`; `query` is the SELECT of its rows (?dir ?s ?p
+    ?o ?plabel ?olabel, linked_data's `rows_query`)."""
+    sections = _sections(release.base_iri, bindings(run_json(release, query)))
+    return templating.render(
+        "resource.html",
+        "/" + path,
+        lang,
+        title=_title(sections, iri),
+        iri=iri,
+        path=path,
+        sections=sections,
+        alternates={extension: media for extension, media, _ in FORMATS},
+        version=release.version,
+    )
+
+
+def _sections(base: str, rows: Rows) -> list[Section]:
+    sections: dict[str, Section] = {}
+    seen: set[tuple[str, ...]] = set()
+    for row in rows:
+        key = (row["dir"]["value"], row["s"]["value"], row["p"]["value"], row["o"]["value"])
+        if key in seen:
+            continue  # the same triple in several graphs, or with several labels
+        seen.add(key)
+        subject = row["s"]
+        section = sections.get(subject["value"])
+        if section is None:
+            anchor = subject["value"].rpartition("#")[2] if "#" in subject["value"] else ""
+            section = Section(_value(base, subject, None), anchor, [], [])
+            sections[subject["value"]] = section
+        entry = Row(
+            _value(base, row["p"], row.get("plabel")), _value(base, row["o"], row.get("olabel"))
+        )
+        (section.rows if row["dir"]["value"] == "out" else section.inbound).append(entry)
+    for section in sections.values():
+        section.rows.sort(key=lambda r: (r.predicate.iri != RDF_TYPE, r.predicate.text))
+        section.inbound.sort(key=lambda r: (r.predicate.text, r.value.text))
+    return sorted(sections.values(), key=lambda s: s.subject.text)
+
+
+def _value(base: str, term: dict[str, str], label: dict[str, str] | None) -> Value:
+    if term["type"] == "uri":
+        iri = term["value"]
+        return Value(label["value"] if label else iri, local_path(iri, base) or iri, "", iri)
+    if term["type"] == "bnode":
+        return Value("_:" + term["value"])
+    note = term.get("xml:lang") or term.get("datatype", "").rpartition("#")[2]
+    return Value(term["value"], None, note)
+
+
+def _title(sections: list[Section], iri: str) -> str:
+    """The resource's English (or untagged) rdfs:label, else its IRI."""
+    for section in sections:
+        if section.subject.iri != iri:
+            continue
+        for row in section.rows:
+            if row.predicate.iri == RDFS_LABEL and row.value.note in ("en", "", "string"):
+                return row.value.text
+    return iri

@@ -1,0 +1,131 @@
+"""The HTML pages over HTTP: the home page, /search, the page of a resource or document (the
+HTML branch of linked_data), each in the language of the request and kept in the release's
+answer cache (a page is rendered once per release and language, like a query answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hrgraph.engine.interface import QueryAnswer
+from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import etag_of
+from hrgraph.errors import BadRequestError
+from hrgraph.pages import dataset, document, home, i18n, resource, search
+from hrgraph.web.http import answer, not_modified, publisher_of
+from hrgraph.web.service import schema_org
+
+router = APIRouter()
+
+
+class SearchTooLongError(BadRequestError):
+    """A search longer than search.MAX_SEARCH; carries the search page to show a browser (the
+    form with the message) in place of the error page."""
+
+    def __init__(self, message: str, page: str) -> None:
+        super().__init__(message)
+        self.page = page
+
+
+def language_of(request: Request) -> str:
+    """The language of a page: ?lang=, else Accept-Language (pages.i18n.choose)."""
+    return i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def html_headers(lang: str) -> dict[str, str]:
+    return {"Vary": "Accept, Accept-Language", "Content-Language": lang}
+
+
+def cached_html(
+    request: Request,
+    release: Release,
+    etag: str,
+    make: Callable[[], str],
+    headers: Mapping[str, str],
+) -> Response:
+    """A page from the release's answer cache (rendered at first request: a page never changes
+    within a release), or 304 when the client has it already."""
+    if not_modified(request, etag):
+        return answer(request, release, etag, b"", "text/html", headers)
+    cached = release.cache.get(etag)
+    if cached is None:
+        cached = QueryAnswer("text/html", make().encode())
+        release.cache.put(etag, cached)
+    return answer(request, release, etag, cached.body, "text/html", headers)
+
+
+@router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+def home_page(request: Request) -> Response:
+    lang = language_of(request)
+    with publisher_of(request).snapshot() as release:
+        return cached_html(
+            request,
+            release,
+            etag_of(release.version, "home", lang),
+            lambda: home.render(release, lang, schema_org(release, lang)),
+            html_headers(lang),
+        )
+
+
+@router.api_route("/search", methods=["GET", "HEAD"])
+def search_page(request: Request) -> Response:
+    lang = language_of(request)
+    text = request.query_params.get("q", "")
+    kind = request.query_params.get("kind", "")
+    kind = kind if kind in i18n.KINDS else ""
+    params = {k: v for k, v in (("q", text), ("kind", kind)) if v}
+    refusal = search.too_long(text, lang)
+    if refusal:
+        raise SearchTooLongError(refusal, search.render_refused(lang, text, kind, params, refusal))
+    with publisher_of(request).snapshot() as release:
+        return cached_html(
+            request,
+            release,
+            etag_of(release.version, "search", lang, text, kind),
+            lambda: search.render(release, lang, text, kind, params),
+            html_headers(lang),
+        )
+
+
+def resource_page(
+    request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
+) -> Response:
+    """The page of a resource; `query` is the CONSTRUCT of its RDF."""
+    lang = language_of(request)
+    return cached_html(
+        request,
+        release,
+        etag_of(release.version, "page", path, lang),
+        lambda: resource.render(release, iri, path, lang, query),
+        {**headers, **html_headers(lang)},
+    )
+
+
+def document_page(
+    request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
+) -> Response:
+    """The page of a document; `query` is the SELECT of its rows."""
+    lang = language_of(request)
+    return cached_html(
+        request,
+        release,
+        etag_of(release.version, "page", path, lang),
+        lambda: document.render(release, iri, path, query, lang),
+        {**headers, **html_headers(lang)},
+    )
+
+
+def dataset_page(
+    request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
+) -> Response:
+    """/dataset's page: its document page, with the schema.org Dataset in its head."""
+    lang = language_of(request)
+    return cached_html(
+        request,
+        release,
+        etag_of(release.version, "dataset-page", lang),
+        lambda: dataset.render(release, iri, path, query, lang, schema_org(release, lang)),
+        {**headers, **html_headers(lang)},
+    )
