@@ -11,19 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hrgraph.engine.interface import QueryForm
-from hrgraph.engine.safety import (
-    KEYWORDS,
-    PREFIXES,
-    CheckedQuery,
-    Kind,
-    check,
-    declare_prefixes,
-    lex,
-    prefixes_for,
-    refuse_update,
-    scan,
-    split_keywords,
-)
+from hrgraph.engine.lexer import KEYWORDS, Kind, lex, scan, split_keywords
+from hrgraph.engine.prefixes import PREFIXES, prefixes_for
+from hrgraph.engine.remote import declare_prefixes
+from hrgraph.engine.safety import CheckedQuery, check, refuse_update
 from hrgraph.errors import (
     QueryError,
     QueryRefusedError,
@@ -258,12 +249,12 @@ def test_prefixes_follow_the_base_iri() -> None:
 
 def test_declare_prefixes_adds_one_line_with_the_used_undeclared_ones() -> None:
     query = "PREFIX hr: <http://other/>\nSELECT * WHERE { ?s hr:p city:x ; a skos:Concept }"
-    text, added = declare_prefixes(query)
+    text, added = declare_prefixes(query, PREFIXES)
     assert added == 1
     first, rest = text.split("\n", 1)
     assert rest == query
     assert first == (f"PREFIX city: <{PREFIXES['city']}> PREFIX skos: <{PREFIXES['skos']}>")
-    assert declare_prefixes("ASK {}") == ("ASK {}", 0)
+    assert declare_prefixes("ASK {}", PREFIXES) == ("ASK {}", 0)
 
 
 # Forms and syntax.

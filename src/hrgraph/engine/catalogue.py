@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 from hrgraph.config import CANONICAL_BASE, default_sources
-from hrgraph.engine import safety
+from hrgraph.engine.lexer import Kind, scan
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, run_json
 from hrgraph.errors import BadRequestError, NotFoundError
@@ -118,7 +118,7 @@ def bind(query: CannedQuery, terms: Mapping[str, str]) -> str:
 def values_block(text: str, variable: str) -> tuple[int, int]:
     """Offsets just inside the braces of `VALUES ?variable { ... }` (one variable, one value)."""
     starts = _line_starts(text)
-    tokens = list(safety.scan(text))
+    tokens = list(scan(text))
     for index in range(len(tokens) - 3):
         word, var, brace = tokens[index : index + 3]
         if word[1].upper() == "VALUES" and var[1][1:] == variable and brace[1] == "{":
@@ -131,7 +131,7 @@ def _line_starts(text: str) -> list[int]:
     return [0] + [index + 1 for index, char in enumerate(text) if char == "\n"]
 
 
-def _offset(starts: Sequence[int], token: tuple[safety.Kind, str, int, int]) -> int:
+def _offset(starts: Sequence[int], token: tuple[Kind, str, int, int]) -> int:
     return starts[token[2] - 1] + token[3] - 1
 
 

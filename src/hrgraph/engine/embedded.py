@@ -37,7 +37,7 @@ from hrgraph.engine.interface import (
     query_timeout,
     result_too_large,
 )
-from hrgraph.engine.safety import prefixes_for
+from hrgraph.engine.prefixes import prefixes_for
 from hrgraph.errors import (
     EngineCrashError,
     OverloadedError,

@@ -28,6 +28,7 @@ from hrgraph import integrity
 from hrgraph.config import Settings
 from hrgraph.engine.interface import QueryAnswer, QueryEngine
 from hrgraph.engine.lru import SizedLRU
+from hrgraph.engine.prefixes import prefixes_for
 from hrgraph.errors import ReleaseError, failure_message
 from hrgraph.release import (
     CURRENT,
@@ -103,6 +104,11 @@ class Release:
     @property
     def base_iri(self) -> str:
         return str(self.manifest["base_iri"])
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The prefixes a query of this release may use undeclared (its base's)."""
+        return self.memo("prefixes", lambda: prefixes_for(self.base_iri))
 
     @property
     def graphs(self) -> frozenset[str]:

@@ -50,7 +50,7 @@ def prepare(
         graphs=release.graphs,
         max_bytes=release.settings.max_query_bytes,
         max_nesting=release.settings.max_nesting,
-        prefixes=release.memo("prefixes", lambda: safety.prefixes_for(release.base_iri)),
+        prefixes=release.prefixes,
     )
     media = media_for(checked.form)
     if not default_graphs and not named_graphs:

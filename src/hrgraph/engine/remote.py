@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from hrgraph.engine.interface import (
     query_timeout,
     result_too_large,
 )
-from hrgraph.engine.safety import declare_prefixes, prefixes_for
+from hrgraph.engine.lexer import Kind, lex, prologue
+from hrgraph.engine.prefixes import prefixes_for
 from hrgraph.errors import (
     BadGatewayError,
     ConfigError,
@@ -220,3 +221,16 @@ def load_release(release: Path, store_url: str, timeout: float = 600.0) -> None:
 def _chunks(handle: Any, size: int = 1 << 20) -> Iterator[bytes]:
     while chunk := handle.read(size):
         yield chunk
+
+
+def declare_prefixes(query: str, prefixes: Mapping[str, str]) -> tuple[str, int]:
+    """The query with a first line declaring the predeclared prefixes it uses but does not
+    declare, for engines that do not know them (remote ones); and the lines added (0 or 1)."""
+    tokens = lex(query, max_nesting=len(query) + 1)
+    _, declared = prologue(tokens)
+    used = {t.text.split(":", 1)[0] for t in tokens if t.kind is Kind.PNAME}
+    missing = sorted(name for name in used - declared.keys() if name in prefixes)
+    if not missing:
+        return query, 0
+    line = " ".join(f"PREFIX {name}: <{prefixes[name]}>" for name in missing)
+    return f"{line}\n{query}", 1

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from hrgraph.engine import catalogue, safety
+from hrgraph.engine import catalogue
 from hrgraph.engine.interface import QueryForm
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import JSON_RESULTS, bindings, execute, prepare, run_json
@@ -264,7 +264,7 @@ def _config(release: Release, lang: str) -> str:
     data = {
         "lang": lang,
         "base": release.base_iri,
-        "prefixes": release.memo("prefixes", lambda: safety.prefixes_for(release.base_iri)),
+        "prefixes": release.prefixes,
         "strings": i18n.workbench_strings(lang),
         "shownRows": SHOWN_ROWS,
         # How the server's map (canada.py) places a point, so the script places them alike.

@@ -103,7 +103,7 @@ def _split_params(params: Sequence[tuple[str, str]]) -> tuple[dict[str, str], st
 
 
 def safety_form(text: str) -> QueryForm:
-    return safety.query_form(safety.lex(text, max_nesting=len(text) + 1))
+    return safety.form_of(text)
 
 
 def _media_type(accept: str | None, format: str | None, form: QueryForm) -> str:
