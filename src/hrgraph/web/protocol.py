@@ -23,7 +23,6 @@ from hrgraph.web.http import (
     publisher_of,
     query_params,
     read_body,
-    settings_of,
 )
 from hrgraph.web.service import service_description
 
@@ -117,12 +116,11 @@ def _utf8(body: bytes) -> str:
 
 def respond(request: Request, op: Operation) -> Response:
     """Answer a query, or describe the service when there is none (blocking: a worker thread)."""
-    settings = settings_of(request)
     accept = request.headers.get("accept")
     with publisher_of(request).snapshot() as release:
         if op.query is None:
             endpoint = str(request.url.replace(query="", fragment=""))
-            return service_description(request, release, settings, endpoint, accept, op.format)
+            return service_description(request, release, endpoint, accept, op.format)
         request.state.query = op.query
         prepared = prepare(release, op.query, accept, op.format, op.default_graphs, op.named_graphs)
         extra = {"Vary": "Accept"}

@@ -12,7 +12,6 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, SKOS, VOID, XSD
 from rdflib.term import Node
 
-from hrgraph.config import Settings
 from hrgraph.engine.interface import BOOLEAN_TYPES, GRAPH_TYPES, RESULT_TYPES
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, etag_of, run_json
@@ -58,7 +57,7 @@ def serialize(graph: Graph, media_type: str) -> bytes:
     return data if isinstance(data, bytes) else data.encode()
 
 
-def graph_sizes(release: Release, settings: Settings) -> dict[str, int]:
+def graph_sizes(release: Release) -> dict[str, int]:
     """Triples per named graph, and in the (union) default graph under the key ''."""
 
     def compute() -> dict[str, int]:
@@ -111,14 +110,13 @@ def _dataset(graph: Graph, endpoint: str, release: Release, sizes: dict[str, int
 def service_description(
     request: Request,
     release: Release,
-    settings: Settings,
     endpoint: str,
     accept: str | None,
     format: str | None,
 ) -> Response:
     media = negotiation.choose(accept, tuple(RDF_FORMATS), format)
     etag = etag_of(release.version, "service", endpoint, media)
-    body = serialize(describe_service(endpoint, release, graph_sizes(release, settings)), media)
+    body = serialize(describe_service(endpoint, release, graph_sizes(release)), media)
     return answer(request, release, etag, body, media, {"Vary": "Accept"})
 
 
