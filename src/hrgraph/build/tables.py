@@ -10,20 +10,26 @@ from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from hrgraph.kinds import BY_NAME, class_iris
 from hrgraph.vocab import HR, RDF_TYPE
 
+#: file stem -> the kinds whose resources make its rows (hrgraph.kinds)
+TABLE_KINDS: dict[str, tuple[str, ...]] = {
+    "organizations": ("organization",),
+    "programs": ("program",),
+    "cities": ("city",),
+    "practices": ("practice",),
+    "lessons": ("lesson",),
+    "challenges": ("challenge",),
+    "findings": ("finding", "need"),
+    "milestones": ("milestone",),
+    "figures": ("figure",),
+    "documents": ("document",),
+}
 #: file stem -> the classes whose instances make its rows
 TABLES: dict[str, tuple[str, ...]] = {
-    "organizations": (HR + "Organization",),
-    "programs": (HR + "Program",),
-    "cities": (HR + "City",),
-    "practices": (HR + "Practice",),
-    "lessons": (HR + "Lesson",),
-    "challenges": (HR + "Challenge",),
-    "findings": (HR + "Finding", HR + "Need"),
-    "milestones": (HR + "Milestone",),
-    "figures": (HR + "Figure",),
-    "documents": (HR + "Document",),
+    stem: tuple(cls for name in names for cls in class_iris(BY_NAME[name], HR))
+    for stem, names in TABLE_KINDS.items()
 }
 
 #: file stem -> what its rows are, in English and French (the CSV titles of the description)

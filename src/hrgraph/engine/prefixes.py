@@ -5,13 +5,7 @@ published under a given base IRI."""
 from __future__ import annotations
 
 from hrgraph.config import CANONICAL_BASE
-
-#: Resource types, one prefix each (`program:` = <https://w3id.org/hrgraph/id/program/>).
-RESOURCE_TYPES = (
-    *("city", "province", "organization", "program", "practice", "theme", "population"),
-    *("lesson", "challenge", "finding", "milestone", "figure", "project", "consultation"),
-    *("document", "page", "person", "scheme", "fund"),
-)
+from hrgraph.kinds import SEGMENTS
 
 
 def prefixes_for(base: str) -> dict[str, str]:
@@ -33,7 +27,7 @@ def prefixes_for(base: str) -> dict[str, str]:
         "foaf": "http://xmlns.com/foaf/0.1/",
         "hr": f"{base}ontology#",
     }
-    return common | {kind: f"{base}id/{kind}/" for kind in RESOURCE_TYPES}
+    return common | {kind: f"{base}id/{kind}/" for kind in SEGMENTS}
 
 
 PREFIXES: dict[str, str] = prefixes_for(CANONICAL_BASE)

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, run_json
 from hrgraph.pages import templating
-from hrgraph.pages.index import RDF_TYPE, RDFS, Rows
+from hrgraph.pages.index import Rows
 from hrgraph.pages.links import FORMATS, local_path
-
-RDFS_LABEL = RDFS + "label"
+from hrgraph.vocab import RDF_TYPE, RDFS_LABEL
 
 
 @dataclass(frozen=True)

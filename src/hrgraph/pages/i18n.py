@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from hrgraph import kinds
+from hrgraph.vocab import DCT, SCHEMA, SKOS
+
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 DEFAULT = "en"
 #: The name of each language in itself (the switch is read by someone who may not read the other).
@@ -242,35 +245,12 @@ def workbench_strings(lang: str) -> dict[str, str]:
     return {key.removeprefix(prefix): text for key, text in found.items() if key.startswith(prefix)}
 
 
-#: Kinds of resource: key → (singular, plural) per language. The order is the order of
-#: sections on pages and of groups in search results.
+#: Kinds of resource: name → (singular, plural) per language (hrgraph.kinds), and "resource"
+#: for anything else. The order is the order of sections on pages and of groups in search results.
 KINDS: dict[str, dict[str, tuple[str, str]]] = {
-    "project": {"en": ("Project", "Projects"), "fr": ("Projet", "Projets")},
-    "consultation": {"en": ("Consultation", "Consultations"),
-                     "fr": ("Consultation", "Consultations")},
-    "city": {"en": ("City", "Cities"), "fr": ("Ville", "Villes")},
-    "province": {"en": ("Province or territory", "Provinces and territories"),
-                 "fr": ("Province ou territoire", "Provinces et territoires")},
-    "organization": {"en": ("Organization", "Organizations"), "fr": ("Organisme", "Organismes")},
-    "program": {"en": ("Program", "Programs"), "fr": ("Programme", "Programmes")},
-    "practice": {"en": ("Practice", "Practices"), "fr": ("Pratique", "Pratiques")},
-    "lesson": {"en": ("Lesson", "Lessons"), "fr": ("Leçon", "Leçons")},
-    "challenge": {"en": ("Challenge", "Challenges"), "fr": ("Défi", "Défis")},
-    "finding": {"en": ("Finding", "Findings"), "fr": ("Constat", "Constats")},
-    "need": {"en": ("Need", "Needs"), "fr": ("Besoin", "Besoins")},
-    "milestone": {"en": ("Milestone", "Milestones"), "fr": ("Jalon", "Jalons")},
-    "figure": {"en": ("Figure", "Figures"), "fr": ("Chiffre", "Chiffres")},
-    "theme": {"en": ("Theme", "Themes"), "fr": ("Thème", "Thèmes")},
-    "population": {"en": ("Population", "Populations"), "fr": ("Population", "Populations")},
-    "scheme": {"en": ("Vocabulary", "Vocabularies"), "fr": ("Vocabulaire", "Vocabulaires")},
-    "fund": {"en": ("Funding program", "Funding programs"),
-             "fr": ("Programme de financement", "Programmes de financement")},
-    "person": {"en": ("Person", "People"), "fr": ("Personne", "Personnes")},
-    "document": {"en": ("Document", "Documents"), "fr": ("Document", "Documents")},
-    "page": {"en": ("Document page", "Document pages"),
-             "fr": ("Page de document", "Pages de documents")},
+    **{kind.name: {"en": kind.en, "fr": kind.fr} for kind in kinds.KINDS},
     "resource": {"en": ("Resource", "Resources"), "fr": ("Ressource", "Ressources")},
-}  # fmt: skip
+}
 
 
 def kind_name(kind: str, lang: str, plural: bool = False) -> str:
@@ -278,9 +258,6 @@ def kind_name(kind: str, lang: str, plural: bool = False) -> str:
     return names.get(lang, names[DEFAULT])[1 if plural else 0]
 
 
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-SCHEMA = "https://schema.org/"
 #: Labels of the predicates from other vocabularies (hr: ones are labelled by the ontology).
 PREDICATES: dict[str, dict[str, str]] = {
     "http://www.w3.org/1999/02/22-rdf-syntax-ns#type": {"en": "type", "fr": "type"},

@@ -11,40 +11,9 @@ from dataclasses import dataclass
 
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, run_json
+from hrgraph.kinds import kinds_of_classes
 from hrgraph.pages.links import local_path
-
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
-DCT = "http://purl.org/dc/terms/"
-SCHEMA = "https://schema.org/"
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
-
-#: Classes (local names in the ontology namespace) → the kind of page they get.
-CLASS_KINDS: dict[str, str] = {
-    "Project": "project",
-    "Symposium": "consultation",
-    "FocusGroups": "consultation",
-    "SiteVisits": "consultation",
-    "Consultation": "consultation",
-    "Organization": "organization",
-    "FundingProgram": "fund",
-    "Person": "person",
-    "Document": "document",
-    "DocumentPage": "page",
-    "Province": "province",
-    "City": "city",
-    "Practice": "practice",
-    "Theme": "theme",
-    "Population": "population",
-    "Program": "program",
-    "Lesson": "lesson",
-    "Challenge": "challenge",
-    "Finding": "finding",
-    "Need": "need",
-    "Milestone": "milestone",
-    "Figure": "figure",
-}
+from hrgraph.vocab import DCT, GEO, RDFS, SCHEMA, SKOS
 
 Rows = list[dict[str, dict[str, str]]]
 
@@ -156,15 +125,10 @@ def _by_language(rows: Rows, name: str) -> dict[str, dict[str, str]]:
 
 
 def _kinds(rows: Rows, base: str) -> dict[str, str]:
-    ontology, scheme = base + "ontology#", SKOS + "ConceptScheme"
-    found: dict[str, str] = {}
-    for row in rows:
-        iri, cls = value(row, "s"), value(row, "t")
-        if cls == scheme:
-            found[iri] = "scheme"
-        elif cls.startswith(ontology) and cls[len(ontology) :] in CLASS_KINDS:
-            found[iri] = CLASS_KINDS[cls[len(ontology) :]]
-    return found
+    of_class = kinds_of_classes(base + "ontology#")
+    return {
+        value(row, "s"): of_class[value(row, "t")] for row in rows if value(row, "t") in of_class
+    }
 
 
 def _summaries(rows: Rows) -> dict[str, dict[str, str]]:

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 
 from hrgraph.engine.publisher import Release
 from hrgraph.pages import i18n, templating
-from hrgraph.pages.index import DCT, RDF_TYPE, RDFS, SCHEMA, SKOS, Rows, select, value
+from hrgraph.pages.index import Rows, select, value
 from hrgraph.pages.links import FORMATS, Link
 from hrgraph.pages.parts import (
     Group,
@@ -22,6 +22,7 @@ from hrgraph.pages.parts import (
     source_key,
     text_key,
 )
+from hrgraph.vocab import DCT, RDF_TYPE, RDFS, SCHEMA, SKOS
 
 #: Shown elsewhere on a resource page than in its table of details.
 NOT_IN_DETAILS = frozenset(
