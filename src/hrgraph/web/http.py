@@ -1,5 +1,6 @@
-"""What the HTTP handlers share: the snapshot of the release, running a query through the one
-safety-checked path, ETags and conditional requests, and answers streamed in chunks."""
+"""What the HTTP handlers share: the publisher of a request, strict form parsing, bodies read
+within their limits, a query prepared with its result format negotiated (the running itself is
+`engine.queries`), conditional requests, and answers streamed in chunks."""
 
 from __future__ import annotations
 
