@@ -41,3 +41,12 @@ def test_every_flag_shown_is_a_flag_of_its_command() -> None:
     for command, flags in shown.items():
         accepted = {name for p in cli.commands[command].params for name in p.opts}
         assert flags <= accepted, f"hrgraph {command}: {sorted(flags - accepted)} do not exist"
+
+
+def test_the_module_map_names_every_module() -> None:
+    text = README.read_text().split("## Command line", 1)[0]
+    package = README.parent / "src" / "hrgraph"
+    modules = [p for p in package.rglob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    assert len(modules) > 40
+    missing = [str(p.relative_to(package)) for p in modules if f"`{p.name}`" not in text]
+    assert missing == []
