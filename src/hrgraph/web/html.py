@@ -93,39 +93,42 @@ def resource_page(
     request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
 ) -> Response:
     """The page of a resource; `query` is the CONSTRUCT of its RDF."""
-    lang = language_of(request)
-    return cached_html(
-        request,
-        release,
-        etag_of(release.version, "page", path, lang),
-        lambda: resource.render(release, iri, path, lang, query),
-        {**headers, **html_headers(lang)},
-    )
+    return _page(
+        request, release, ("page", path), headers,
+        lambda lang: resource.render(release, iri, path, lang, query),
+    )  # fmt: skip
 
 
 def document_page(
     request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
 ) -> Response:
     """The page of a document; `query` is the SELECT of its rows."""
-    lang = language_of(request)
-    return cached_html(
-        request,
-        release,
-        etag_of(release.version, "page", path, lang),
-        lambda: document.render(release, iri, path, query, lang),
-        {**headers, **html_headers(lang)},
-    )
+    return _page(
+        request, release, ("page", path), headers,
+        lambda lang: document.render(release, iri, path, query, lang),
+    )  # fmt: skip
 
 
 def dataset_page(
     request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
 ) -> Response:
     """/dataset's page: its document page, with the schema.org Dataset in its head."""
+    return _page(
+        request, release, ("dataset-page",), headers,
+        lambda lang: dataset.render(release, iri, path, query, lang, schema_org(release, lang)),
+    )  # fmt: skip
+
+
+def _page(
+    request: Request,
+    release: Release,
+    name: tuple[str, ...],
+    headers: dict[str, str],
+    make: Callable[[str], str],
+) -> Response:
+    """A page in the request's language, named (its ETag) by `name` and the language."""
     lang = language_of(request)
+    etag = etag_of(release.version, *name, lang)
     return cached_html(
-        request,
-        release,
-        etag_of(release.version, "dataset-page", lang),
-        lambda: dataset.render(release, iri, path, query, lang, schema_org(release, lang)),
-        {**headers, **html_headers(lang)},
+        request, release, etag, lambda: make(lang), {**headers, **html_headers(lang)}
     )
