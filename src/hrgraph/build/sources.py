@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from hrgraph.config import CANONICAL_BASE, Settings
+from hrgraph.config import CANONICAL_BASE, Settings, mention
 from hrgraph.errors import SourceError
 
 ROLES = ("ontology", "shapes", "data")
@@ -82,8 +82,8 @@ def source_paths(settings: Settings) -> list[tuple[str, Path]]:
         if not folder.is_dir():
             raise SourceError(
                 folder,
-                f"the {role} folder is missing; set --sources to a folder "
-                "that holds ontology/, shapes/ and data/",
+                f"the {role} folder is missing; set the sources ({mention('sources')}) to a "
+                "folder that holds ontology/, shapes/ and data/",
             )
         files = sorted(folder.glob("*.ttl"))
         if not files:
