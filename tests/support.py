@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 
 class Listener:
@@ -50,8 +54,12 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def cpu_ticks(pid: int) -> int:
-    """User + system CPU time of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    """User + system CPU time of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15);
+    0 once the process is gone (so that a wait on it is not ended by an error)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
     return int(fields[11]) + int(fields[12])
 
 
@@ -63,13 +71,16 @@ def gone(pid: int) -> bool:
     return False
 
 
-def wait_until(condition: Callable[[], bool], patience: float = 120.0) -> None:
-    """Poll `condition`; `patience` only keeps a broken run from hanging (it is never reached
-    when all is well, so it is not a timing assertion)."""
+def wait_until(
+    condition: Callable[[], bool], patience: float = 120.0, what: str = "", every: float = 0.02
+) -> None:
+    """Poll `condition` every `every` seconds until it holds. The default `patience` only keeps a
+    broken run from hanging (it is never reached when all is well, so it is not a timing
+    assertion); a test that bounds how long something takes passes its bound."""
     give_up = time.monotonic() + patience
     while not condition():
-        assert time.monotonic() < give_up, "gave up waiting"
-        threading.Event().wait(0.02)
+        assert time.monotonic() < give_up, f"gave up waiting for {what or condition}"
+        threading.Event().wait(every)
 
 
 def busy_worker(before: dict[int, int]) -> int:
@@ -86,3 +97,31 @@ def busy_worker(before: dict[int, int]) -> int:
 
 #: Sorting the cross product of all triples: memory grows with it (2.2 GB in 3 s unbounded).
 HUNGRY = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } ORDER BY ?o ?c"
+
+
+@contextlib.contextmanager
+def sources_read_once() -> Iterator[None]:
+    """Inside the block, builds parse and validate each sources folder once: a later build of the
+    same unchanged sources (another version, for a fixture that needs several releases) reuses
+    the parsed sources and the report, and writes its release as any build does."""
+    from hrgraph.build import writer
+
+    parsed: dict[tuple[object, ...], Any] = {}
+    reports: dict[int, Any] = {}
+    load, check = writer.load_sources, writer.validate
+
+    def load_once(settings: Any, *args: Any) -> Any:
+        key = (writer.fingerprint(writer.source_paths(settings)), *args)  # names and bytes
+        if key not in parsed:
+            parsed[key] = load(settings, *args)
+        return parsed[key]
+
+    def check_once(sources: Any) -> Any:
+        if id(sources) not in reports:
+            reports[id(sources)] = check(sources)
+        return reports[id(sources)]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer, "load_sources", load_once)
+        patch.setattr(writer, "validate", check_once)
+        yield

@@ -20,7 +20,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import ROOT, serve_in_thread
+from conftest import ROOT, copy_releases, serve_in_thread
 from hrgraph import integrity
 from hrgraph.build.writer import build, current_release, prepare_release, switch_current
 from hrgraph.config import Settings
@@ -28,6 +28,7 @@ from hrgraph.engine.interface import QueryAnswer, QueryRequest
 from hrgraph.engine.publisher import Publisher
 from hrgraph.errors import DamagedReleaseError, ReleaseError
 from hrgraph.web.http import RELEASE_HEADER
+from support import free_port, sources_read_once
 
 HRGRAPH = [sys.executable, "-m", "hrgraph"]
 
@@ -52,13 +53,15 @@ def corrupt(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def two_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Releases 1.0.0 and 2.0.0 of the shipped sources (current: 2.0.0), built once: tests copy."""
+    """Releases 1.0.0 and 2.0.0 of the shipped sources (current: 2.0.0), built once (the sources
+    read and validated once for both): tests copy."""
     from hrgraph.config import load_settings
 
     releases = tmp_path_factory.mktemp("integrity") / "releases"
     settings = load_settings({"sources": str(ROOT), "releases": str(releases)}, environ={})
-    build(settings.with_(version="1.0.0"))
-    build(settings.with_(version="2.0.0"))
+    with sources_read_once():
+        build(settings.with_(version="1.0.0"))
+        build(settings.with_(version="2.0.0"))
     return releases
 
 
@@ -166,10 +169,11 @@ def test_verify_exits_2_when_it_cannot_run(tmp_path: Path, releases: Path) -> No
 
 
 def test_build_rebuilds_a_damaged_release_instead_of_calling_it_up_to_date(
-    make_settings: Callable[..., Settings],
+    make_settings: Callable[..., Settings], served_settings: Settings
 ) -> None:
     settings = make_settings()
-    first = build(settings)
+    copy_releases(served_settings, settings.releases)  # a release of these sources
+    first = build(settings)  # up to date
     corrupt(largest_store_file(first.path))
     lines: list[str] = []
     again = build(settings, echo=lines.append)
@@ -190,7 +194,7 @@ def test_a_corrupt_release_is_not_switched_to(
     publisher = Publisher(settings, FakeEngine)
     corrupt(largest_store_file(releases / "2.0.0"))
     switch_current(releases, "2.0.0")
-    with caplog.at_level(logging.ERROR, logger="hrgraph.publisher"):
+    with caplog.at_level(logging.ERROR, logger="hrgraph.engine.publisher"):
         publisher.refresh()
         publisher.refresh()  # tried once, not on every request
     assert publisher.current.version == "1.0.0"
@@ -207,9 +211,9 @@ def test_a_server_started_on_a_corrupt_current_serves_the_previous_good_release(
     from hrgraph.web.app import create_app
 
     corrupt(largest_store_file(releases / "2.0.0"))
-    with caplog.at_level(logging.ERROR, logger="hrgraph.publisher"):
+    with caplog.at_level(logging.ERROR, logger="hrgraph.engine.publisher"):
         app = create_app(settings)
-    (record,) = [r for r in caplog.records if r.name == "hrgraph.publisher"]
+    (record,) = [r for r in caplog.records if r.name == "hrgraph.engine.publisher"]
     assert "current release 2.0.0 cannot be served" in record.getMessage()
     assert "serving 1.0.0" in record.getMessage()
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=60) as http:
@@ -274,6 +278,7 @@ def test_open_release_verifies_before_starting_the_engine(settings: Settings) ->
 def test_a_build_that_cannot_write_leaves_serve_on_the_last_good_release(
     sources: Path,
     make_settings: Callable[..., Settings],
+    served_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
     failure: Exception,
 ) -> None:
@@ -281,7 +286,9 @@ def test_a_build_that_cannot_write_leaves_serve_on_the_last_good_release(
     from hrgraph.web.app import create_app
 
     settings = make_settings(sources)
-    good = build(settings)
+    copy_releases(served_settings, settings.releases)  # a release of these sources
+    good = build(settings)  # up to date
+    assert current_release(settings.releases) == good.path
     pages = sources / "data" / "pages.ttl"
     pages.write_text(pages.read_text() + "\n# edited\n")
 
@@ -321,17 +328,17 @@ def test_with_no_good_release_a_failed_build_stops_serve(
 
 PATCHED_MAIN = """
 import errno, sys
-import hrgraph.release as release
+import hrgraph.build.writer as writer
 def fail(*args, **kwargs):
     raise {error}
-setattr(release, {target!r}, fail)
+setattr(writer, {target!r}, fail)
 from hrgraph.cli import main
 main(sys.argv[1:])
 """
 
 
 def run_patched(target: str, error: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`hrgraph ARGS` in a fresh interpreter, with one function of release.py failing."""
+    """`hrgraph ARGS` in a fresh interpreter, with one function the writer calls failing."""
     code = PATCHED_MAIN.format(target=target, error=error)
     return subprocess.run(
         [sys.executable, "-c", code, *args],
@@ -443,14 +450,6 @@ def serving(command: list[str], **environ: str) -> Iterator[tuple[str, list[str]
             process.wait(60)
 
 
-def free_port() -> str:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return str(probe.getsockname()[1])
-
-
 def listing(folder: Path) -> list[tuple[str, int]]:
     return sorted((str(p.relative_to(folder)), p.stat().st_mtime_ns) for p in folder.rglob("*"))
 
@@ -462,7 +461,7 @@ def test_a_read_only_releases_folder_is_served_with_a_warning(
     version = os.readlink(releases / "current")
     # the same sources and version as the current release: up to date, no lock or write needed
     settings = ["--sources", str(ROOT), "--releases", str(releases)]
-    flags = [*settings, "--workers", "1", "--port", free_port()]
+    flags = [*settings, "--workers", "1", "--port", str(free_port())]
     serve = read_only(ro_prefix, releases, *HRGRAPH, "serve", *flags)
     with serving(serve, HRGRAPH_VERSION="2.0.0") as (url, log):
         answer = httpx.get(f"{url}/sparql", params={"query": "ASK { ?s a hr:City }"}, timeout=60)
@@ -498,7 +497,7 @@ def test_a_read_only_folder_with_changed_sources_serves_the_current_release(
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1].endswith("Read-only file system"), done.stderr
     assert "Traceback" not in done.stderr
-    command = [*HRGRAPH, "serve", *flags, "--workers", "1", "--port", free_port()]
+    command = [*HRGRAPH, "serve", *flags, "--workers", "1", "--port", str(free_port())]
     with serving(read_only(ro_prefix, releases, *command)) as (url, log):
         answer = httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=60)
         assert answer.headers[RELEASE_HEADER] == "2.0.0"

@@ -22,7 +22,6 @@ from rdflib.compare import isomorphic
 from rdflib.query import Result
 
 from hrgraph.build.validation import to_rdflib
-from hrgraph.build.writer import build
 from hrgraph.config import Settings, load_settings
 from hrgraph.engine.embedded import GENERAL, EmbeddedEngine
 from hrgraph.engine.interface import QueryForm, QueryRequest, media_types
@@ -62,9 +61,9 @@ RDFLIB_GRAPHS = {
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    releases = tmp_path_factory.mktemp("embedded") / "releases"
-    return build(load_settings({"sources": str(ROOT), "releases": str(releases)}, environ={})).path
+def release(shipped_release: Path) -> Path:
+    """The release of the shipped sources (the session's: these tests only read it)."""
+    return shipped_release
 
 
 def settings(**flags: str) -> Settings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,6 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 from rdflib.query import Result
 
-from hrgraph.build.writer import build
 from hrgraph.config import Settings, load_settings
 from hrgraph.engine.embedded import EmbeddedEngine
 from hrgraph.engine.interface import QueryForm, QueryRequest, media_types
@@ -31,14 +29,16 @@ from hrgraph.errors import (
     QueryTimeoutError,
     ResultTooLargeError,
 )
+from support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 PLACES = "https://w3id.org/hrgraph/graph/data/places"
 PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
 WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-#: Produces no row for ever: the server cancels it at its own --timeout-s.
-RUNAWAY = (
+#: Produces no row for ever: the server cancels it at its own --timeout-s. (Not support.RUNAWAY,
+#: a count: this one asks for rows, and is made a CONSTRUCT too.)
+ENDLESS = (
     "SELECT ?a WHERE { GRAPH ?x { ?a ?b ?c } GRAPH ?y { ?d ?e ?f } GRAPH ?z { ?g ?h ?i } "
     "FILTER(STRLEN(STR(?c)) + STRLEN(STR(?f)) = 100000) }"
 )
@@ -52,16 +52,10 @@ def oxigraph_binary() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture(scope="module")
-def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    releases = tmp_path_factory.mktemp("remote") / "releases"
-    return build(load_settings({"sources": str(ROOT), "releases": str(releases)}, environ={})).path
+def release(shipped_release: Path) -> Path:
+    """The release of the shipped sources (the session's: these tests only read it)."""
+    return shipped_release
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +243,7 @@ def test_syntax_errors_keep_the_users_line_numbers(remote: RemoteEngine) -> None
 def test_the_time_limit_applies(loaded: str, make_engine: Callable[..., RemoteEngine]) -> None:
     engine = make_engine(f"{loaded}/query", query_timeout="1")
     with pytest.raises(QueryTimeoutError, match="1 s limit") as caught:
-        ask(engine, RUNAWAY, QueryForm.SELECT)
+        ask(engine, ENDLESS, QueryForm.SELECT)
     assert caught.value.setting == "query_timeout"
 
 
@@ -271,8 +265,8 @@ def test_a_query_the_server_cuts_short_is_an_error_not_a_short_answer(
     """The Oxigraph server answers a query it times out with 200 and a cut body."""
     engine = make_engine(f"{loaded}/query", query_timeout="600")
     with pytest.raises(BadGatewayError, match="incomplete or broken"):
-        ask(engine, RUNAWAY, QueryForm.SELECT, "text/csv")
-    construct = RUNAWAY.replace("SELECT ?a WHERE", "CONSTRUCT { ?a ?b ?d } WHERE")
+        ask(engine, ENDLESS, QueryForm.SELECT, "text/csv")
+    construct = ENDLESS.replace("SELECT ?a WHERE", "CONSTRUCT { ?a ?b ?d } WHERE")
     with pytest.raises(BadGatewayError, match="incomplete or broken"):
         ask(engine, construct, QueryForm.CONSTRUCT, "application/n-triples")
 

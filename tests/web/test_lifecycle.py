@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,19 +25,14 @@ import pytest
 
 from conftest import ROOT
 from hrgraph.config import Settings
-from support import free_port
+from support import RUNAWAY, cpu_ticks, free_port, wait_until
 
 TAG = "HRGRAPH_LIFECYCLE_TEST_TAG"  # not a setting: load_settings ignores it
 SHUTDOWN_TIMEOUT = 2
-#: A query that runs far past the test (the store's triples, cubed), under a 60 s time limit.
-RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
-        time.sleep(0.05)
+#: How long a process of the tree may take to start or to be seen exiting (bounds, not patience).
+BOUND = 30
+#: How often a wait looks again (each look at the tree reads every process's environment).
+POLL = 0.05
 
 
 def alive(pid: int) -> bool:
@@ -46,14 +41,6 @@ def alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
-
-
-def cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def accepts(port: int) -> bool:
@@ -170,7 +157,9 @@ def serve(
     with launched(command, env) as server:
         server.wait_for("Application startup complete", count=workers)
         # uvicorn says so before it listens: wait for the socket too.
-        wait_until(lambda: accepts(port), what=f"port {port} to accept connections")
+        wait_until(
+            lambda: accepts(port), BOUND, what=f"port {port} to accept connections", every=POLL
+        )
         yield server, f"http://127.0.0.1:{port}"
 
 
@@ -190,7 +179,9 @@ def running_query(server: Launched, url: str) -> Iterator[list[int]]:
     client.start()
     wait_until(
         lambda: any(cpu_ticks(pid) - before.get(pid, 0) >= 30 for pid in server.left()),
+        BOUND,
         what="a query process busy on the query",
+        every=POLL,
     )
     yield status
     client.join(30)
@@ -214,7 +205,12 @@ def test_a_killed_server_leaves_nothing_behind(served_settings: Settings, worker
             assert set(servers) < tree
             server.process.kill()
             server.process.wait(10)
-            wait_until(lambda: not server.left(), what="every process of the tree to exit")
+            wait_until(
+                lambda: not server.left(),
+                BOUND,
+                what="every process of the tree to exit",
+                every=POLL,
+            )
         assert not any(alive(pid) for pid in tree)
     with serve(served_settings, port) as (_, url):
         assert httpx.get(f"{url}/sparql", params={"query": "ASK {}"}).status_code == 200
@@ -238,7 +234,7 @@ def test_a_stop_signal_ends_a_running_query_after_the_shutdown_timeout(
             server.process.send_signal(stop)
             code = server.process.wait(SHUTDOWN_TIMEOUT + 15)  # the query's limit is 60 s
             waited = time.monotonic() - start
-            wait_until(lambda: not server.left(), timeout=10, what="the processes to exit")
+            wait_until(lambda: not server.left(), 10, what="the processes to exit", every=POLL)
         assert code == 0, server.log
         assert waited >= SHUTDOWN_TIMEOUT  # the requests under way did get their time
         assert not any(alive(pid) for pid in tree)
@@ -260,7 +256,7 @@ def test_server_processes_that_cannot_start_end_the_server(served_settings: Sett
     )
     with launched(command) as server:
         assert server.process.wait(60) == 1, server.log
-        wait_until(lambda: not server.left(), timeout=10, what="the processes to exit")
+        wait_until(lambda: not server.left(), 10, what="the processes to exit", every=POLL)
         errors = [line for line in server.all_lines() if line.startswith("error: ")]
         assert 1 <= len(errors) - 1 <= 2, server.log
         assert "cannot load the release" in errors[0]
@@ -311,7 +307,7 @@ def test_a_server_process_that_crashes_while_starting_ends_the_server(tmp_path: 
     script.write_text(CRASHING)
     with launched([sys.executable, str(script), str(free_port())]) as supervisor:
         assert supervisor.process.wait(60) == 1, supervisor.log
-        wait_until(lambda: not supervisor.left(), timeout=10, what="the processes to exit")
+        wait_until(lambda: not supervisor.left(), 10, what="the processes to exit", every=POLL)
         assert "exited with code -9 before it could serve" in supervisor.log
 
 
@@ -344,6 +340,11 @@ def test_a_server_process_whose_supervisor_is_already_gone_exits(tmp_path: Path)
     script.write_text(ORPHAN)
     with launched([sys.executable, str(script), str(tmp_path)]) as tree:
         assert tree.process.wait(30) == 0
-        wait_until(lambda: (tmp_path / "orphaned").exists(), what="the child to be orphaned")
-        wait_until(lambda: not tree.left(), what="the orphaned child to exit")
+        wait_until(
+            lambda: (tmp_path / "orphaned").exists(),
+            BOUND,
+            what="the child to be orphaned",
+            every=POLL,
+        )
+        wait_until(lambda: not tree.left(), BOUND, what="the orphaned child to exit", every=POLL)
         assert not (tmp_path / "survived").exists()

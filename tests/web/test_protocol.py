@@ -146,12 +146,12 @@ def test_default_and_named_graph_uri(client: httpx.Client) -> None:
     assert graphs == {cities, "https://w3id.org/hrgraph/graph/data/programs"}
 
 
-def test_service_description(client: httpx.Client, live_url: str) -> None:
+def test_service_description(client: httpx.Client) -> None:
     response = client.get("/sparql")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/turtle")
     graph = Graph().parse(data=response.text, format="turtle")
-    endpoint = URIRef(f"{live_url}/sparql")
+    endpoint = URIRef(str(client.base_url.join("/sparql")))  # the URL it was asked at
     service = graph.value(predicate=URIRef(SD + "endpoint"), object=endpoint)
     assert service is not None
     assert (service, URIRef(SD + "supportedLanguage"), URIRef(SD + "SPARQL11Query")) in graph
@@ -213,14 +213,12 @@ def test_etag_and_304(client: httpx.Client) -> None:
     assert other.headers["etag"] != etag
 
 
-def test_large_results_are_streamed(live_url: str) -> None:
+def test_large_results_are_streamed(live_client: httpx.Client) -> None:
+    """On the wire, through uvicorn: its Content-Length and the chunks a client reads."""
     query = "SELECT * WHERE { ?s ?p ?o }"
-    with (
-        httpx.Client(base_url=live_url, timeout=60) as http,
-        http.stream(
-            "GET", "/sparql", params={"query": query}, headers={"Accept-Encoding": "identity"}
-        ) as response,
-    ):
+    with live_client.stream(
+        "GET", "/sparql", params={"query": query}, headers={"Accept-Encoding": "identity"}
+    ) as response:
         assert response.status_code == 200
         assert int(response.headers["content-length"]) > 256 * 1024
         chunks = [len(chunk) for chunk in response.iter_raw()]
@@ -405,20 +403,20 @@ def test_size_limit_413(client: httpx.Client, served_settings: object) -> None:
     assert form.status_code == 413
 
 
-def test_size_limit_stops_reading(live_url: str) -> None:
-    """A body announced too large is refused from its Content-Length, before it is sent."""
+def test_size_limit_stops_reading(live_client: httpx.Client) -> None:
+    """A body announced too large is refused from its Content-Length, before it is sent (over a
+    socket: the in-process client would read the whole body before calling the application)."""
 
     def endless() -> object:
         yield b"query="
         for _ in range(10_000):
             yield b"x" * 1000
 
-    with httpx.Client(base_url=live_url, timeout=60) as http:
-        response = http.post(
-            "/sparql",
-            content=endless(),  # type: ignore[arg-type]
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+    response = live_client.post(
+        "/sparql",
+        content=endless(),  # type: ignore[arg-type]
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 413
 
 
