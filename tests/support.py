@@ -13,6 +13,12 @@ from typing import Any
 
 import pytest
 
+#: IRIs of the shipped release, and a query every engine answers, shared by the engine tests.
+PLACES = "https://w3id.org/hrgraph/graph/data/places"
+PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
+WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+
 
 class Listener:
     """A TCP listener on 127.0.0.1 that counts the connections it accepts (and closes them)."""

@@ -39,13 +39,21 @@ from hrgraph.errors import (
     ResultTooLargeError,
     WorkerLostError,
 )
-from support import HUNGRY, RUNAWAY, Listener, busy_worker, cpu_ticks, gone, wait_until
+from support import (
+    COUNT,
+    HUNGRY,
+    PLACES,
+    PROGRAMS,
+    RUNAWAY,
+    WHITEHORSE,
+    Listener,
+    busy_worker,
+    cpu_ticks,
+    gone,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACES = "https://w3id.org/hrgraph/graph/data/places"
-PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
-WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RDFLIB_RESULTS = {
     "application/sparql-results+json": "json",
     "application/sparql-results+xml": "xml",

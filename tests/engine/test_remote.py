@@ -29,13 +29,9 @@ from hrgraph.errors import (
     QueryTimeoutError,
     ResultTooLargeError,
 )
-from support import free_port
+from support import COUNT, PLACES, PROGRAMS, WHITEHORSE, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-PLACES = "https://w3id.org/hrgraph/graph/data/places"
-PROGRAMS = "https://w3id.org/hrgraph/graph/data/programs"
-WHITEHORSE = "https://w3id.org/hrgraph/id/city/whitehorse"
-COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: Produces no row for ever: the server cancels it at its own --timeout-s. (Not support.RUNAWAY,
 #: a count: this one asks for rows, and is made a CONSTRUCT too.)
 ENDLESS = (
