@@ -10,6 +10,7 @@ report it), 130 interrupted.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from hrgraph.errors import (
     ReleaseError,
     failure_message,
 )
+from hrgraph.release import read_manifest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -163,6 +165,37 @@ def verify(version: str | None, **options: Any) -> None:
     if not found.intact:
         raise DamagedReleaseError(release.name, list(found.problems))
     click.echo(f"release {release.name} is intact: {found.files} files match their checksums")
+
+
+@cli.command(epilog=exit_codes())
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    show_default=True,
+    help="text (a line per resource: + added, - removed, ~ changed), JSON or Turtle (AS2)",
+)
+@settings_options("releases")
+def diff(old: str, new: str, fmt: str, **options: Any) -> None:
+    """What release NEW adds, removes and changes against release OLD: the resources (under
+    the base IRI's id/), and for a change the properties whose values differ."""
+    from hrgraph.engine import changes
+
+    releases = _settings(options).releases
+    found = changes.diff(_release(releases, old), _release(releases, new))
+    base = str(read_manifest(releases / new)["base_iri"])
+    if fmt == "json":
+        click.echo(json.dumps(changes.to_json(found, base), indent=2))
+    elif fmt == "turtle":
+        click.echo(changes.to_turtle(found, base).decode(), nl=False)
+    else:
+        for line in changes.to_lines(found):
+            click.echo(line)
+    counts = (len(found.added), len(found.removed), len(found.changed))
+    _echo("{} added, {} removed, {} changed".format(*counts))
 
 
 def _release(releases: Path, version: str | None) -> Path:

@@ -229,6 +229,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "The server could not be reached.",
         "fr": "Le serveur est injoignable.",
     },
+    "changes_title": {"en": "Changes of release {new}", "fr": "Changements de la version {new}"},
+    "changes_since": {
+        "en": "Since release {old}: {added} added, {removed} removed, {changed} changed.",
+        "fr": "Depuis la version {old}\u00a0: {added} ajoutées, {removed} retirées, "
+        "{changed} modifiées.",
+    },
+    "changes_first": {
+        "en": "The first release: everything in it is new ({added} resources).",
+        "fr": "La première version\u00a0: tout y est nouveau ({added} ressources).",
+    },
+    "changes_added": {"en": "Added", "fr": "Ajoutées"},
+    "changes_removed": {"en": "Removed", "fr": "Retirées"},
+    "changes_changed": {
+        "en": "Changed (the properties that changed)",
+        "fr": "Modifiées (les propriétés qui ont changé)",
+    },
+    "changes_formats": {"en": "Also as", "fr": "Aussi en"},
 }
 
 

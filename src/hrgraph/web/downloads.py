@@ -11,6 +11,7 @@ none of its files are served.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -22,12 +23,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from hrgraph import integrity
+from hrgraph.engine import changes
+from hrgraph.engine.queries import etag_of
 from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
+from hrgraph.pages import changes as changes_page
 from hrgraph.pages import templating
 from hrgraph.pages.links import local_path
 from hrgraph.release import CURRENT, MANIFEST, SUMS, read_manifest
 from hrgraph.web import negotiation
-from hrgraph.web.http import IMMUTABLE, RELEASE_HEADER, publisher_of, with_charset
+from hrgraph.web.html import html_headers, language_of
+from hrgraph.web.http import (
+    ANSWER_CACHE_CONTROL,
+    IMMUTABLE,
+    RELEASE_HEADER,
+    not_modified,
+    publisher_of,
+    with_charset,
+)
 from hrgraph.web.linked_data import documents, resources
 from hrgraph.web.service import description_response
 
@@ -182,6 +194,39 @@ def latest(request: Request, name: str) -> Response:
             status_code=302,
             headers={"Cache-Control": "no-cache", RELEASE_HEADER: release.version},
         )
+
+
+#: The representations of a release's changes, in the server's order of preference.
+CHANGES = ("text/html", "application/json", "text/turtle")
+
+
+@router.api_route("/downloads/{version}/changes", methods=["GET", "HEAD"])
+def release_changes(request: Request, version: str) -> Response:
+    """The release notes of `version`: what it adds, removes and changes against the release
+    before it, as HTML (EN/FR), JSON or Turtle. Named by both versions (the release before it
+    is another once that one is pruned), so not immutable."""
+    releases = publisher_of(request).releases
+    if version not in versions(releases):
+        raise NotFoundError(f"no release {version!r}; see /downloads/ for the list")
+    accept, format = request.headers.get("accept"), request.query_params.get("format")
+    media = negotiation.choose(accept, CHANGES, format)
+    lang = language_of(request)
+    old, new = changes.previous(releases, version)
+    before = old.name if old is not None else ""
+    etag = etag_of(version, "changes", before, media, lang if media == "text/html" else "")
+    headers = {"Cache-Control": ANSWER_CACHE_CONTROL, RELEASE_HEADER: version, "Vary": "Accept"}
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={**headers, "ETag": etag})
+    found = changes.diff(old, new)
+    base = str(read_manifest(releases / version)["base_iri"])
+    if media == "application/json":
+        body = json.dumps(changes.to_json(found, base), indent=2).encode()
+    elif media == "text/turtle":
+        body = changes.to_turtle(found, base)
+    else:
+        body = changes_page.render(found, lang).encode()
+        headers.update(html_headers(lang))
+    return Response(body, media_type=with_charset(media), headers={**headers, "ETag": etag})
 
 
 @router.api_route("/downloads/{version}/{name:path}", methods=["GET", "HEAD"])
