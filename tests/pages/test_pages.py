@@ -390,3 +390,16 @@ def test_pages_are_cached_per_language(client: httpx.Client) -> None:
     again = get(client, "/id/city/halifax?lang=fr", **{"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert get(client, "/id/city/halifax?lang=en").headers["etag"] != first.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "title"), [("en", "Learning from Each Other"), ("fr", "Partager nos connaissances")]
+)
+def test_a_document_page_is_titled_in_its_language(
+    client: httpx.Client, lang: str, title: str
+) -> None:
+    page = client.get("/dataset", params={"lang": lang}, headers={"Accept": "text/html"})
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.title is not None and title in soup.title.text
+    heading = soup.find("h1")
+    assert heading is not None and title in heading.text

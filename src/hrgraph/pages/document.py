@@ -43,7 +43,7 @@ def render(release: Release, iri: str, path: str, query: str, lang: str = "en") 
         "resource.html",
         "/" + path,
         lang,
-        title=_title(sections, iri),
+        title=_title(sections, iri, lang),
         iri=iri,
         path=path,
         sections=sections,
@@ -86,12 +86,17 @@ def _value(base: str, term: dict[str, str], label: dict[str, str] | None) -> Val
     return Value(term["value"], None, note)
 
 
-def _title(sections: list[Section], iri: str) -> str:
-    """The resource's English (or untagged) rdfs:label, else its IRI."""
-    for section in sections:
-        if section.subject.iri != iri:
-            continue
-        for row in section.rows:
-            if row.predicate.iri == RDFS_LABEL and row.value.note in ("en", "", "string"):
-                return row.value.text
+def _title(sections: list[Section], iri: str, lang: str = "en") -> str:
+    """The resource's rdfs:label in the page's language, else its English (or untagged) one,
+    else its IRI."""
+    labels = {
+        row.value.note: row.value.text
+        for section in sections
+        if section.subject.iri == iri
+        for row in section.rows
+        if row.predicate.iri == RDFS_LABEL
+    }
+    for note in (lang, "en", "", "string"):
+        if note in labels:
+            return labels[note]
     return iri
