@@ -201,7 +201,9 @@ class Publisher:
     def moved(self) -> bool:
         """Whether `current` was replaced since it was last read (one lstat: cheap enough for
         the event loop, unlike `refresh`, which may open a release)."""
-        inode = self._link_inode()
+        return self._replaced(self._link_inode())
+
+    def _replaced(self, inode: int | None) -> bool:
         return inode is not None and inode != self._inode
 
     def refresh(self) -> None:
@@ -209,9 +211,9 @@ class Publisher:
         meanwhile. A replaced link is tried once: a release that cannot be opened is not tried
         again on every request. Blocking (it verifies the release and starts its engine, or
         uploads it to a remote store): call it from a worker thread, never the event loop."""
-        if not self.moved():
+        inode = self._link_inode()  # one lstat per request: refresh runs on every snapshot
+        if not self._replaced(inode):
             return
-        inode = self._link_inode()
         # One thread opens the new release; the others keep serving the old one.
         if not self._opening.acquire(blocking=False):
             return

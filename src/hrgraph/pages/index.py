@@ -13,21 +13,14 @@ from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, run_json
 from hrgraph.kinds import kinds_of_classes
 from hrgraph.pages.links import local_path
-from hrgraph.vocab import DCT, GEO, RDFS, SCHEMA, SKOS
 
 Rows = list[dict[str, dict[str, str]]]
 
 
-def prefixes(base: str) -> str:
-    return (
-        f"PREFIX hr: <{base}ontology#>\nPREFIX rdfs: <{RDFS}>\nPREFIX skos: <{SKOS}>\n"
-        f"PREFIX dct: <{DCT}>\nPREFIX schema: <{SCHEMA}>\nPREFIX geo: <{GEO}>\n"
-    )
-
-
 def select(release: Release, query: str) -> Rows:
-    """Run one of the pages' SELECTs through the safety check and the engine."""
-    return bindings(run_json(release, prefixes(release.base_iri) + query))
+    """Run one of the pages' SELECTs through the safety check and the engine (their prefixes,
+    hr:, rdfs:, skos:, dct:, schema:, geo:, are the release's predeclared ones)."""
+    return bindings(run_json(release, query))
 
 
 def value(row: Mapping[str, Mapping[str, str]], name: str) -> str:
