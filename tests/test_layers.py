@@ -19,7 +19,17 @@ from hrgraph.release import current_release
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hrgraph"
 #: The base every room stands on (imports only itself), the rooms, and the edge (the command
 #: line, which may import anything).
-BASE = {"__init__", "config", "errors", "integrity", "kinds", "release", "vocab"}
+BASE = {
+    "__init__",
+    "changes",
+    "config",
+    "errors",
+    "feed",
+    "integrity",
+    "kinds",
+    "release",
+    "vocab",
+}
 EDGE = {"cli", "__main__"}
 ROOMS = ("build", "engine", "pages", "web")
 #: room -> the rooms it may import (besides the base and itself).

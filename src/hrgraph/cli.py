@@ -182,7 +182,7 @@ def verify(version: str | None, **options: Any) -> None:
 def diff(old: str, new: str, fmt: str, **options: Any) -> None:
     """What release NEW adds, removes and changes against release OLD: the resources (under
     the base IRI's id/), and for a change the properties whose values differ."""
-    from hrgraph.engine import changes
+    from hrgraph import changes
 
     releases = _settings(options).releases
     found = changes.diff(_release(releases, old), _release(releases, new))

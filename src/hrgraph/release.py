@@ -10,6 +10,7 @@ server (`hrgraph.engine.publisher`) opens the one `current` names. It imports on
         release.json             the manifest: version, format, fingerprint, base IRI, date
         SHA256SUMS               checksums of the downloads (integrity.py)
         store/ (+ SHA256SUMS)    the on-disk pyoxigraph store, opened read-only
+        feed/                    the change feed up to this release (hrgraph/feed.py)
       .lock                      the one writer (a build or a prune) holds it
       .build-*, .pruning-*, .damaged-*   left by a dead build or prune, or set aside
 """
@@ -29,8 +30,8 @@ from hrgraph.errors import ReleaseError
 #: Bumped whenever the layout or content of a release changes, so that the same sources build a
 #: new release instead of reusing one written by an older builder (2: merged default graph;
 #: 3: store/SHA256SUMS, and "format" in release.json; 4: hrgraph.nt and hrgraph.rdf dumps, table
-#: titles in French).
-RELEASE_FORMAT = "5"
+#: titles in French; 6: the change feed in feed/).
+RELEASE_FORMAT = "6"
 CURRENT = "current"
 MANIFEST = integrity.MANIFEST
 SUMS = integrity.SUMS

@@ -177,16 +177,20 @@ def test_checksums_match_every_file(release: Path) -> None:
 
 def test_dcat_describes_each_file_with_size_type_and_checksum(release: Path) -> None:
     graph = Graph().parse(release / "description.ttl")
-    # every file, and the SPARQL endpoint (a distribution without a download)
+    # every file, and the SPARQL endpoint and the change feed (distributions without a download;
+    # the feed's files are what /feed serves, described by its distribution)
     distributions = {
         d for d in graph.subjects(RDF.type, DCAT.Distribution) if graph.value(d, DCAT.downloadURL)
     }
-    (endpoint,) = set(graph.subjects(RDF.type, DCAT.Distribution)) - distributions
-    assert graph.value(endpoint, DCAT.accessURL) == URIRef("https://w3id.org/hrgraph/sparql")
+    services = set(graph.subjects(RDF.type, DCAT.Distribution)) - distributions
+    assert {str(graph.value(d, DCAT.accessURL)) for d in services} == {
+        "https://w3id.org/hrgraph/sparql",
+        "https://w3id.org/hrgraph/feed",
+    }
     described = {
         p.relative_to(release).as_posix()
         for p in release.rglob("*")
-        if p.is_file() and "store" not in p.parts
+        if p.is_file() and "store" not in p.parts and "feed" not in p.parts
     } - {"SHA256SUMS", "description.ttl", "release.json"}
     assert len(distributions) == len(described)
     for dist in distributions:

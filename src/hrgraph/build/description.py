@@ -1,7 +1,8 @@
 """The release's own description (description.ttl), written at build time: a DCAT-AP 3.0.1
-catalogue holding the dataset (one distribution per file, and one for the SPARQL endpoint), the
-series of releases and the SPARQL data service, with VoID statistics whose counts are what the
-endpoint's default graph answers. Titles and descriptions in EN and FR.
+catalogue holding the dataset (one distribution per file, and one each for the SPARQL endpoint and
+the change feed), the series of releases and the two data services (SPARQL, the LDES feed), with
+VoID statistics whose counts are what the endpoint's default graph answers. Titles and
+descriptions in EN and FR.
 
 What the description says about the project (creators, contacts, dates, places) is read from the
 sources, never written here: the constants below are only this publication's own metadata
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from hrgraph.feed import LDES_SPECIFICATION
 from hrgraph.vocab import (
     DCAT,
     DCT,
@@ -143,6 +145,22 @@ SERVICE_DESCRIPTION = {
     "en JSON, XML, CSV ou TSV, CONSTRUCT et DESCRIBE en Turtle, N-Triples, JSON-LD, RDF/XML ou "
     "TriG. Son graphe par défaut contient tous les triplets de la version, sa description et "
     "son rapport SHACL ; chaque fichier source est aussi un graphe nommé.",
+}
+FEED_SERVICE_TITLE = {"en": "hrgraph change feed", "fr": "Flux des changements de hrgraph"}
+FEED_SERVICE_DESCRIPTION = {
+    "en": "A Linked Data Event Stream (LDES) of every release: one page per release with a "
+    "member for each resource it adds, changes or removes (with its description, or a "
+    "tombstone), so that a harvester replays or follows the changes instead of downloading "
+    "every dump. TriG, N-Quads or JSON-LD; closed pages are immutable.",
+    "fr": "Un flux d'événements en données liées (LDES) de toutes les versions : une page par "
+    "version, avec un membre pour chaque ressource qu'elle ajoute, modifie ou retire (avec sa "
+    "description, ou une pierre tombale), pour qu'un moissonneur rejoue ou suive les "
+    "changements au lieu de télécharger chaque export. TriG, N-Quads ou JSON-LD ; les pages "
+    "closes sont immuables.",
+}
+FEED_DISTRIBUTION = {
+    "title": {"en": "Change feed (LDES)", "fr": "Flux des changements (LDES)"},
+    "description": FEED_SERVICE_DESCRIPTION,
 }
 #: What each kind of file holds, after its title (the profile recommends a description).
 FILE_TEXTS = {
@@ -302,11 +320,11 @@ def describe(
     _catalog(b, base, date)
     _dataset(b, base, version, date, facts)
     _series(b, base, facts)
-    _service(b, base, facts)
+    _services(b, base, facts)
     _shared(b, base, facts)
     for entry in files:
         _distribution(b, base, version, entry)
-    _sparql_distribution(b, base, version)
+    _service_distributions(b, base, version)
     _void(b, base, version, files, facts, {q.triple for q in report})
     return b.quads
 
@@ -321,6 +339,7 @@ def _catalog(b: _Builder, base: str, date: ox.Literal) -> None:
     b.iri(catalog, DCT + "publisher", base + PUBLISHER)
     b.iri(catalog, DCAT + "dataset", base + "dataset")
     b.iri(catalog, DCAT + "service", base + "sparql-service")
+    b.iri(catalog, DCAT + "service", base + "feed-service")
     b.iri(catalog, DCT + "license", LICENSE)
     b.iri(catalog, DCAT + "themeTaxonomy", EU + "data-theme")
     b.iri(catalog, DCT + "spatial", CANADA)
@@ -381,22 +400,28 @@ def _series(b: _Builder, base: str, facts: _Facts) -> None:
     _contacts(b, series, facts)
 
 
-def _service(b: _Builder, base: str, facts: _Facts) -> None:
-    service = b.typed(base + "sparql-service", DCAT + "DataService")
-    b.title(service, SERVICE_TITLE)
-    b.text(service, DCT + "description", SERVICE_DESCRIPTION)
-    b.iri(service, DCAT + "endpointURL", base + "sparql")
-    # GET /sparql without a query answers the SPARQL Service Description.
-    b.iri(service, DCAT + "endpointDescription", base + "sparql")
-    b.iri(service, DCAT + "servesDataset", base + "dataset")
-    b.iri(service, DCT + "conformsTo", SPARQL_PROTOCOL)
-    b.iri(service, DCT + "license", LICENSE)
-    b.iri(service, DCT + "publisher", base + PUBLISHER)
-    _themes(b, service)
-    for lang, words in sorted(KEYWORDS.items()):
-        b.add(service, DCAT + "keyword", ox.Literal(words[0], language=lang))
-        b.add(service, DCAT + "keyword", ox.Literal("SPARQL", language=lang))
-    _contacts(b, service, facts)
+def _services(b: _Builder, base: str, facts: _Facts) -> None:
+    """The SPARQL endpoint (GET /sparql without a query answers its Service Description) and
+    the change feed (its root node describes the stream)."""
+    texts = (SERVICE_TITLE, SERVICE_DESCRIPTION, FEED_SERVICE_TITLE, FEED_SERVICE_DESCRIPTION)
+    for name, title, description, standard, keyword in (
+        ("sparql", texts[0], texts[1], SPARQL_PROTOCOL, "SPARQL"),
+        ("feed", texts[2], texts[3], LDES_SPECIFICATION, "LDES"),
+    ):
+        service = b.typed(f"{base}{name}-service", DCAT + "DataService")
+        b.title(service, title)
+        b.text(service, DCT + "description", description)
+        b.iri(service, DCAT + "endpointURL", base + name)
+        b.iri(service, DCAT + "endpointDescription", base + name)
+        b.iri(service, DCAT + "servesDataset", base + "dataset")
+        b.iri(service, DCT + "conformsTo", standard)
+        b.iri(service, DCT + "license", LICENSE)
+        b.iri(service, DCT + "publisher", base + PUBLISHER)
+        _themes(b, service)
+        for lang, words in sorted(KEYWORDS.items()):
+            b.add(service, DCAT + "keyword", ox.Literal(words[0], language=lang))
+            b.add(service, DCAT + "keyword", ox.Literal(keyword, language=lang))
+        _contacts(b, service, facts)
 
 
 # --- what the descriptions point at ---------------------------------------------------------
@@ -417,6 +442,8 @@ def _shared(b: _Builder, base: str, facts: _Facts) -> None:
         b.iri(theme, SKOS + "inScheme", EU + "data-theme")
     b.text(b.typed(CANADA, DCT + "Location"), SKOS + "prefLabel", {"en": "Canada", "fr": "Canada"})
     b.text(b.typed(SPARQL_PROTOCOL, DCT + "Standard"), DCT + "title", {"en": "SPARQL 1.1 Protocol"})
+    standard = b.typed(LDES_SPECIFICATION, DCT + "Standard")
+    b.text(standard, DCT + "title", {"en": "Linked Data Event Streams"})
     b.typed(SHA256, SPDX + "ChecksumAlgorithm")
     for agent in sorted({base + PUBLISHER, *facts.creators()}):
         b.text(
@@ -570,21 +597,24 @@ def _kind(name: str) -> str:
     return "report" if name == "shacl-report.ttl" else ""
 
 
-def _sparql_distribution(b: _Builder, base: str, version: str) -> None:
-    """The endpoint as a distribution too: CKAN shows a dataset's distributions as its
-    resources, and reads a data service only from a distribution's dcat:accessService."""
-    dist = b.typed(f"{base}dataset/{version}/sparql", DCAT + "Distribution")
-    b.iri(ox.NamedNode(base + "dataset"), DCAT + "distribution", dist.value)
-    b.text(dist, DCT + "title", SPARQL_DISTRIBUTION["title"])
-    b.text(dist, DCT + "description", SPARQL_DISTRIBUTION["description"])
-    b.iri(dist, DCAT + "accessURL", base + "sparql")
-    b.iri(dist, DCAT + "accessService", base + "sparql-service")
-    b.iri(
-        dist,
-        DCT + "format",
-        b.typed(f"{EU}file-type/{SPARQL_FILE_TYPE}", DCT + "MediaTypeOrExtent").value,
-    )
-    b.iri(dist, DCT + "license", LICENSE)
+def _service_distributions(b: _Builder, base: str, version: str) -> None:
+    """The endpoint and the feed as distributions too: CKAN shows a dataset's distributions as
+    its resources, and reads a data service only from a distribution's dcat:accessService."""
+    for name, texts, file_type, media in (
+        ("sparql", SPARQL_DISTRIBUTION, SPARQL_FILE_TYPE, None),
+        ("feed", FEED_DISTRIBUTION, FILE_TYPES["application/trig"], "application/trig"),
+    ):
+        dist = b.typed(f"{base}dataset/{version}/{name}", DCAT + "Distribution")
+        b.iri(ox.NamedNode(base + "dataset"), DCAT + "distribution", dist.value)
+        b.text(dist, DCT + "title", texts["title"])
+        b.text(dist, DCT + "description", texts["description"])
+        b.iri(dist, DCAT + "accessURL", base + name)
+        b.iri(dist, DCAT + "accessService", f"{base}{name}-service")
+        format = b.typed(f"{EU}file-type/{file_type}", DCT + "MediaTypeOrExtent")
+        b.iri(dist, DCT + "format", format.value)
+        if media is not None:
+            b.iri(dist, DCAT + "mediaType", b.typed(IANA + media, DCT + "MediaType").value)
+        b.iri(dist, DCT + "license", LICENSE)
 
 
 # --- VoID -------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 """Validate the sources against the shapes: pySHACL plus two checks SHACL cannot make on a merged
 graph (a resource described in two places; a subject outside the base). Results carry the file and
-line where the focus node is defined."""
+line where the focus node is defined. The change feed is validated the same way, against its own
+LDES shapes (`validate_feed`)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
@@ -79,6 +82,25 @@ def validate(sources: Sources) -> Report:
     results.sort(key=lambda r: (SEVERITIES.index(r.severity), str(r.location), r.focus))
     add_results(report_graph, [r for r in results if r.constraint.startswith(str(HRSH))])
     return Report(results, report_graph, sources.prefixes)
+
+
+#: The change feed's shapes (build/feed.py): part of the builder, not of the sources.
+FEED_SHAPES = Path(__file__).parent / "shapes" / "ldes.ttl"
+
+
+@cache
+def _feed_shapes() -> Graph:
+    return Graph().parse(FEED_SHAPES, format="turtle")
+
+
+def validate_feed(quads: Iterable[ox.Quad]) -> Report:
+    """The change feed's documents (their default graphs, merged) against the LDES shapes."""
+    _, report_graph, _ = pyshacl.validate(
+        to_rdflib(quads), shacl_graph=_feed_shapes(), inference="none", advanced=True
+    )
+    results = read_results(report_graph)
+    results.sort(key=lambda r: (SEVERITIES.index(r.severity), r.focus))
+    return Report(results, report_graph)
 
 
 def to_rdflib(quads: Iterable[ox.Quad]) -> Graph:

@@ -1,6 +1,8 @@
 """Build an immutable release: parse, validate (a Violation refuses the release), then write
 `releases/<version>/` in a temporary folder, rename it into place and switch `current` atomically,
 so that a build killed at any moment never leaves a half-written release that could be served.
+The release carries the change feed up to itself (`build.feed`), continued from the release
+served before it.
 
 A release that exists, verifies against its checksums and is current is "up to date" without
 taking the build lock or writing anything, so a read-only releases folder is served as it is. A
@@ -25,12 +27,13 @@ from typing import Any
 import pyoxigraph as ox
 
 from hrgraph import __version__, integrity
+from hrgraph.build import feed
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
 from hrgraph.build.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
 from hrgraph.build.tables import tables
 from hrgraph.build.tables import title as table_title
-from hrgraph.build.validation import Report, Result, validate
+from hrgraph.build.validation import FEED_SHAPES, Report, Result, validate
 from hrgraph.config import CANONICAL_BASE, Settings, mention
 from hrgraph.errors import HrgraphError, NonConformingError, ReleaseError, failure_message
 from hrgraph.release import (
@@ -135,7 +138,8 @@ class Steps:
 
 def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
     steps = Steps(echo)
-    digest = fingerprint(source_paths(settings), settings.base_iri, __version__, RELEASE_FORMAT)
+    paths = [*source_paths(settings), ("builder", FEED_SHAPES)]
+    digest = fingerprint(paths, settings.base_iri, __version__, RELEASE_FORMAT)
     version = settings.version or f"{__version__}+{digest[:10]}"
     releases, target = settings.releases, settings.releases / version
     # Up to date reads only: no lock, no write (a read-only releases folder is served as is).
@@ -228,6 +232,7 @@ def _write(
     prefixes = {p: _rebase_iri(ns, base) for p, ns in sorted(sources.prefixes.items()) if p}
     with steps("serialize", "writing dumps, tables and descriptions"):
         quads = sorted(rebase(sources.quads(), base), key=_order)
+        moment = _moment()
         entries = [
             _dump(work, name, fmt, media, gz, title, quads, prefixes)
             for name, fmt, media, gz, title in DUMPS
@@ -243,7 +248,7 @@ def _write(
                 {"en": "SHACL validation report", "fr": "Rapport de validation SHACL"},
             )
         )
-        issued = _issued()
+        issued = moment.date().isoformat()
         description = describe(
             base, version, issued, entries, quads, DESCRIPTION_GRAPH, report=report_quads
         )
@@ -260,7 +265,12 @@ def _write(
             "format": RELEASE_FORMAT,
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        integrity.write_sums(work, skip=STORE)
+    with steps("feed", "writing and validating the change feed"):
+        before = feed.predecessor(settings.releases, version)
+        triples = [q.triple for q in quads]
+        page = feed.write(work, before, base, version, triples, moment, steps.echo)
+        steps.echo(f"change feed: {page.members} member(s) published at {page.published}")
+    integrity.write_sums(work, skip=STORE)
     with steps("store", "loading the query store"):
         # Loading serialized N-Quads is pyoxigraph's fastest path (no Python objects per quad).
         # The default graph also holds the merged triples: querying it is several times faster
@@ -419,11 +429,11 @@ def report_to_quads(results: list[Result], base: str) -> list[ox.Quad]:
     return quads
 
 
-def _issued() -> str:
-    # SOURCE_DATE_EPOCH (reproducible-builds.org) makes the description byte-identical too.
+def _moment() -> datetime:
+    # SOURCE_DATE_EPOCH (reproducible-builds.org) makes the description and the feed
+    # byte-identical too.
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    return moment.date().isoformat()
+    return datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -3,7 +3,7 @@ changed against the one before it (`engine.changes`), in English or French."""
 
 from __future__ import annotations
 
-from hrgraph.engine.changes import Changes
+from hrgraph.changes import Changes
 from hrgraph.pages import i18n, templating
 from hrgraph.pages.links import Link
 

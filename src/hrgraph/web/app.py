@@ -34,7 +34,16 @@ from hrgraph.errors import (
     TooManyQueriesError,
 )
 from hrgraph.pages import templating
-from hrgraph.web import canned, downloads, html, linked_data, negotiation, protocol, workbench
+from hrgraph.web import (
+    canned,
+    downloads,
+    feed,
+    html,
+    linked_data,
+    negotiation,
+    protocol,
+    workbench,
+)
 from hrgraph.web.http import RELEASE_HEADER
 from hrgraph.web.replay import ReplayCache
 
@@ -82,6 +91,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
     app.add_api_route("/favicon.ico", favicon, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(protocol.router)
     app.include_router(downloads.router)
+    app.include_router(feed.router)
     app.include_router(workbench.router)
     app.include_router(canned.router)
     app.include_router(linked_data.router)  # last: its route catches every other path

@@ -22,8 +22,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from hrgraph import integrity
-from hrgraph.engine import changes
+from hrgraph import changes, integrity
 from hrgraph.engine.queries import etag_of
 from hrgraph.errors import DamagedReleaseError, NotFoundError, ReleaseError, failure_message
 from hrgraph.pages import changes as changes_page
@@ -52,6 +51,7 @@ MEDIA_TYPES: dict[str, str] = {
     ".ttl": "text/turtle",
     ".nt.gz": "application/gzip",
     ".nt": "application/n-triples",
+    ".nq": "application/n-quads",
     ".rdf": "application/rdf+xml",
     ".jsonld": "application/ld+json",
     ".trig": "application/trig",

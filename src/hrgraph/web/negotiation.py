@@ -42,6 +42,9 @@ FORMATS: dict[str, tuple[str, ...]] = {
     "rdf+xml": ("application/rdf+xml",),
     "rdf": ("application/rdf+xml",),
     "trig": ("application/trig",),
+    "nq": ("application/n-quads",),
+    "nquads": ("application/n-quads",),
+    "n-quads": ("application/n-quads",),
     "html": ("text/html",),
 }
 

@@ -1,4 +1,4 @@
-"""What changed between two releases (src/hrgraph/engine/changes.py), `hrgraph diff`, and the
+"""What changed between two releases (src/hrgraph/changes.py), `hrgraph diff`, and the
 release notes at /downloads/<version>/changes."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import httpx
 import pytest
 from rdflib import Graph
 
+from hrgraph.changes import diff, previous, to_json, to_turtle
 from hrgraph.cli import main
 from hrgraph.config import Settings
-from hrgraph.engine.changes import diff, previous, to_json, to_turtle
 from hrgraph.errors import ReleaseError
 
 BASE = "https://w3id.org/hrgraph/"
@@ -31,7 +31,7 @@ _:x1 {LABEL} "inner" .
 """
 NEW = f"""<{OTHER}id/city/a> {LABEL} "A" .
 <{OTHER}id/program/p> {LABEL} "P, renamed" .
-<{OTHER}id/program/p> {CITY} <{OTHER}id/city/a> .
+<{OTHER}id/program/p> <{OTHER}ontology#city> <{OTHER}id/city/a> .
 <{OTHER}id/program/p> {NOTE} _:other-label .
 _:other-label {LABEL} "inner" .
 <{OTHER}id/lesson/new> {LABEL} "New" .
@@ -54,7 +54,8 @@ def two(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_added_removed_and_changed_resources(two: tuple[Path, Path]) -> None:
-    """Compared by path under each base; a relabelled blank node is no change."""
+    """Compared by path under each base (the ontology's terms too); a relabelled blank node is
+    no change."""
     found = diff(*two)
     assert (found.old, found.new) == ("1.0.0", "2.0.0")
     assert found.added == ("id/lesson/new",)

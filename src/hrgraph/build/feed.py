@@ -1,0 +1,173 @@
+"""The change feed of a new release (the layout and the served documents: `hrgraph.feed`).
+
+The feed continues the one of the release served before it (`current`, or else the newest other
+release): its pages are copied (rebased if the base IRI changed) and one page is added with what
+this release adds, changes and removes against that release, compared as the release notes
+compare (`hrgraph.changes`). A release with no feed to continue (the first, one built before
+hrgraph had a feed, one that does not verify) starts the feed: its page creates every resource,
+so replaying the feed from its start always rebuilds the latest release.
+
+Before the release is written, every feed document is validated against the LDES shapes of
+`build/shapes/ldes.ttl` (pySHACL, as the data is): a Violation refuses the release.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from hrgraph import changes, feed, integrity
+from hrgraph.build.validation import validate_feed
+from hrgraph.errors import HrgraphError, ReleaseError
+from hrgraph.release import current_release, read_manifest, release_folders
+
+TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def predecessor(releases: Path, version: str) -> Path | None:
+    """The release whose feed the new release `version` continues."""
+    current = current_release(releases)
+    if current is not None and current.name != version:
+        return current
+    others = [p for p in release_folders(releases) if p.name != version]
+    return others[-1] if others else None
+
+
+def write(
+    work: Path,
+    before: Path | None,
+    base: str,
+    version: str,
+    triples: list[ox.Triple],
+    moment: datetime,
+    echo: Callable[[str], None],
+) -> feed.Page:
+    """Write the feed of the release being built in `work` (its triples, under `base`) on top of
+    the feed of `before`, validate it, and return the new page."""
+    (work / feed.FOLDER).mkdir()
+    pages = _continued(work, before, base, echo)
+    old = changes.descriptions(before) if pages and before is not None else {}
+    found = changes.compare(old, changes.describe(triples, base), None, version, base)
+    published = _after(moment, pages[-1].published if pages else None)
+    members = _members(base, version, published, found, changes.statements(triples, base))
+    new = feed.Page(version, published, len(found.added) + len(found.changed) + len(found.removed))
+    pages.append(new)
+    ox.serialize(
+        members, output=str(work / feed.members_file(version)), format=ox.RdfFormat.N_QUADS
+    )
+    feed.write_pages(work, pages)
+    _validate(work, base, pages, version)
+    return new
+
+
+def _continued(
+    work: Path, before: Path | None, base: str, echo: Callable[[str], None]
+) -> list[feed.Page]:
+    """The pages of `before`'s feed, copied into `work`; none when there is none to continue."""
+    if before is None:
+        return []
+    try:
+        pages = feed.read_pages(before)
+        old_base = str(read_manifest(before)["base_iri"])
+        found = integrity.verify(before)
+        if not found.intact:
+            raise ReleaseError("; ".join(found.problems[:3]))
+    except HrgraphError as error:
+        echo(f"warning: the change feed starts again with this release ({before.name}: {error})")
+        return []
+    for page in pages:
+        name = feed.members_file(page.version)
+        if old_base == base:
+            shutil.copyfile(before / name, work / name)
+        else:
+            quads = [_rebased(q, old_base, base) for q in feed.read_members(before, page.version)]
+            ox.serialize(quads, output=str(work / name), format=ox.RdfFormat.N_QUADS)
+    return pages
+
+
+def _rebased(quad: ox.Quad, old: str, new: str) -> ox.Quad:
+    def term(t: Any) -> Any:
+        if isinstance(t, ox.NamedNode) and t.value.startswith(old):
+            return ox.NamedNode(new + t.value[len(old) :])
+        return t
+
+    return ox.Quad(*(term(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)))
+
+
+def _after(moment: datetime, last: str | None) -> str:
+    """The new page's time: the build's, or one second after the last page's when that is not
+    earlier (an LDES never adds a member earlier than one it has published)."""
+    moment = moment.astimezone(UTC).replace(microsecond=0)
+    if last is not None:
+        previous = datetime.strptime(last, TIME).replace(tzinfo=UTC)
+        moment = max(moment, previous + timedelta(seconds=1))
+    return moment.strftime(TIME)
+
+
+def _members(
+    base: str,
+    version: str,
+    published: str,
+    found: changes.Changes,
+    statements: dict[str, list[ox.Triple]],
+) -> list[ox.Quad]:
+    time = ox.Literal(published, datatype=feed.DATETIME)
+    kinds = [
+        *((path, feed.CREATE) for path in found.added),
+        *((c.path, feed.UPDATE) for c in found.changed),
+        *((path, feed.DELETE) for path in found.removed),
+    ]
+    quads: list[ox.Quad] = []
+    for number, (path, kind) in enumerate(sorted(kinds)):
+        member = ox.NamedNode(feed.member_iri(base, version, path))
+        quads += [
+            ox.Quad(member, feed.TYPE, ox.NamedNode(kind)),
+            ox.Quad(member, feed.OBJECT, ox.NamedNode(base + path)),
+            ox.Quad(member, feed.PUBLISHED, time),
+        ]
+        if kind != feed.DELETE:
+            quads += _described(statements[path], member, f"m{number}")
+    return quads
+
+
+def _described(triples: list[ox.Triple], graph: ox.NamedNode, label: str) -> list[ox.Quad]:
+    """The triples in the member's graph, blank nodes renamed apart from the other members'."""
+
+    def term(t: Any) -> Any:
+        return ox.BlankNode(f"{label}{t.value}") if isinstance(t, ox.BlankNode) else t
+
+    return [ox.Quad(term(t.subject), t.predicate, term(t.object), graph) for t in triples]
+
+
+def _validate(work: Path, base: str, pages: list[feed.Page], version: str) -> None:
+    """Every document of the feed, merged (their default graphs; blank nodes kept apart per
+    document, as a client parsing each one keeps them), against the LDES shapes."""
+    documents = [feed.root(base, pages)]
+    for index, page in enumerate(pages):
+        documents.append(feed.page(base, pages, index, feed.read_members(work, page.version)))
+    merged = [
+        _apart(q, f"d{number}")
+        for number, document in enumerate(documents)
+        for q in document
+        if q.graph_name == ox.DefaultGraph()
+    ]
+    report = validate_feed(merged)
+    if not report.conforms:
+        first = report.results[0]
+        raise ReleaseError(
+            f"the change feed of release {version} does not conform to its LDES shapes "
+            f"({report.count('Violation')} violation(s); first: {first.focus}: "
+            f"{first.message()}); this is a bug of hrgraph: please report it"
+        )
+
+
+def _apart(quad: ox.Quad, label: str) -> ox.Quad:
+    def term(t: Any) -> Any:
+        return ox.BlankNode(label + t.value) if isinstance(t, ox.BlankNode) else t
+
+    return ox.Quad(term(quad.subject), quad.predicate, term(quad.object))
