@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run build validate test lint browser bench bench-build bench-http bench-reliability bench-workers clean
+.PHONY: setup run build validate test lint browser clients bench bench-build bench-http bench-reliability bench-workers clean
 
 $(STAMP): pyproject.toml web/assets.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,25 @@ browser:
 	apt-get update && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
 
-test: lint browser
+# Real clients the tests run (tests/clients/package.json, pinned by its package-lock.json): the
+# LDES client of the TREE community group reads the change feed. Needs Node.js and npm (from
+# Debian's packages when missing, which needs root); a no-op once installed.
+CLIENTS := tests/clients/node_modules/.package-lock.json
+
+clients: $(CLIENTS)
+
+$(CLIENTS): tests/clients/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "make clients: npm is missing. As root, run: apt-get install -y nodejs npm" >&2; \
+	    exit 1; \
+	  fi; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; \
+	fi
+	npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(CLIENTS)
+
+test: lint browser clients
 	$(BIN)/pytest
 
 # Both benchmarks; results in BENCHMARKS.md. bench-http needs wrk (apt-get install wrk) and

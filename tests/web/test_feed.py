@@ -6,7 +6,10 @@ changed after it. Also the representations, caching and errors of /feed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -357,3 +360,81 @@ def test_the_dcat_description_points_at_the_feed(shipped_release: Path) -> None:
     (distribution,) = graph.subjects(DCAT.accessService, service)
     assert (URIRef(BASE + "dataset"), DCAT.distribution, distribution) in graph
     assert graph.value(distribution, DCAT.accessURL) == URIRef(BASE + "feed")
+
+
+# --- a real LDES client (the TREE community group's, from npm: `make clients`) ---------------
+
+LDES_CLIENT = ROOT / "tests" / "clients" / "node_modules" / ".bin" / "ldes-client"
+
+
+@pytest.fixture(scope="module")
+def served_at_its_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A release whose base IRI is the address a real server listens on, so that a client
+    dereferences the feed's own IRIs: its URL and the release."""
+    import uvicorn
+
+    from conftest import ThreadServer
+    from hrgraph.web.app import create_app
+    from support import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    settings = load_settings(
+        {
+            "sources": str(ROOT),
+            "releases": str(tmp_path_factory.mktemp("based") / "releases"),
+            "base_iri": url,
+            "query_workers": "1",
+        },
+        environ={},
+    )
+    release = build(settings).path
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = ThreadServer(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        assert server.ready.wait(60) and server.started
+        yield url, release
+    finally:
+        server.should_exit = True
+        thread.join(60)
+
+
+#: ldes-client 0.3.0 prints numbers in Turtle's short form (`49.8844`), which N-Quads spells
+#: `"49.8844"^^xsd:decimal`: the same terms, written as N-Quads requires.
+NUMBER = re.compile(rb"> (-?[0-9]+)(\.[0-9]+)?(?= <[^>]*> \.$)", re.MULTILINE)
+
+
+def strict_numbers(text: bytes) -> bytes:
+    def typed(match: re.Match[bytes]) -> bytes:
+        kind = b"decimal" if match.group(2) else b"integer"
+        number = match.group(1) + (match.group(2) or b"")
+        return b'> "' + number + b'"^^<http://www.w3.org/2001/XMLSchema#' + kind + b">"
+
+    return NUMBER.sub(typed, text)
+
+
+def test_a_real_ldes_client_replays_the_release(served_at_its_base: tuple[str, Path]) -> None:
+    """ldes-client 0.3.0, in ascending order: every member it emits is a version of a resource
+    of the release, and their descriptions are the release's."""
+    assert LDES_CLIENT.exists(), "run `make clients` (make test does)"
+    url, release = served_at_its_base
+    done = subprocess.run(
+        [str(LDES_CLIENT), "--ordered", "ascending", url + "feed"],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    quads = list(ox.parse(strict_numbers(done.stdout), format=ox.RdfFormat.N_QUADS))
+    created = {
+        q.subject: q.object.value
+        for q in quads
+        if q.predicate == feed.OBJECT and q.graph_name == ox.DefaultGraph()
+    }
+    assert len(created) == feed.read_pages(release)[0].members > 400
+    described = [q.triple for q in quads if q.graph_name in created]
+    assert changes.describe(described, url) == changes.descriptions(release)
