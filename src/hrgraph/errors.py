@@ -13,7 +13,7 @@
         ├── BadRequestError       a malformed request (form, encoding, content type) 400/415
         ├── QuerySyntaxError      the query does not parse (line, column)            400
         │   └── UnknownPrefixError  a prefixed name uses an undeclared prefix        400
-        ├── QueryRefusedError     SERVICE, LOAD or a FROM outside the store           400
+        ├── QueryRefusedError     SERVICE, LOAD, or a FROM that is not an IRI         400
         ├── UpdateRefusedError    SPARQL Update is refused: the endpoint is read-only 403
         ├── QueryTooLargeError    the query or body is over the size limit            413
         ├── QueryTimeoutError     the query ran past the time limit                   503

@@ -299,9 +299,6 @@ def test_outbound_requests_refused(client: httpx.Client) -> None:
     assert response.status_code == 400, query
 
 
-@pytest.mark.xfail(
-    strict=True, reason="needs safety.dataset_clauses to keep unknown FROM graphs (see issue 9)"
-)
 @pytest.mark.parametrize("keyword", ["FROM", "FROM NAMED"])
 def test_an_unknown_graph_is_empty_by_from_as_by_the_protocol(
     client: httpx.Client, keyword: str

@@ -79,8 +79,14 @@ def check(
     base, declared = prologue(tokens)
     _check_prefixes(tokens, declared, prefixes)
     form = query_form(tokens)
-    from_graphs, from_named = dataset_clauses(tokens, {**prefixes, **declared}, base, graphs)
-    return CheckedQuery(query, form, from_graphs, from_named)
+    clauses = dataset_clauses(tokens, {**prefixes, **declared}, base)
+    from_graphs = tuple(iri for iri, named, _ in clauses if not named)
+    from_named = tuple(iri for iri, named, _ in clauses if named)
+    # The dataset travels beside the query (the engines get it as the protocol's), so the text
+    # keeps no FROM: an IRI the store lacks is an empty graph and never reaches an engine.
+    return CheckedQuery(
+        _blanked(query, [span for *_, span in clauses]), form, from_graphs, from_named
+    )
 
 
 def refuse_update() -> NoReturn:
@@ -129,7 +135,11 @@ def _refuse_decoded(
         return  # an engine that decodes escapes cannot parse this either: nothing would run
     _refuse(tokens)
     base, declared = prologue(tokens)
-    dataset_clauses(tokens, {**prefixes, **declared}, base, graphs)
+    # A FROM written with escapes is seen only here, and stays in the text an engine decodes:
+    # it must name one of the store's graphs.
+    for iri, _, _ in dataset_clauses(tokens, {**prefixes, **declared}, base):
+        if iri not in graphs:
+            raise _outside(iri)
 
 
 def _check_prefixes(
@@ -143,12 +153,14 @@ def _check_prefixes(
             raise UnknownPrefixError(name, token.line, token.column)
 
 
+Span = tuple[Token, Token]
+
+
 def dataset_clauses(
-    tokens: list[Token], prefixes: Mapping[str, str], base: str, graphs: frozenset[str]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The IRIs of FROM and FROM NAMED; each must name a graph of the store."""
-    default: list[str] = []
-    named: list[str] = []
+    tokens: list[Token], prefixes: Mapping[str, str], base: str
+) -> list[tuple[str, bool, Span]]:
+    """Each FROM and FROM NAMED: its IRI, whether NAMED, and its first and last tokens."""
+    found = []
     for index, token in enumerate(tokens):
         if not is_keyword(token, "FROM"):
             continue
@@ -159,12 +171,23 @@ def dataset_clauses(
         if iri is None:
             raise QueryRefusedError(
                 f"no outbound requests: FROM at line {token.line}, column {token.column} must be "
-                "followed by the IRI of one of the store's graphs"
+                "followed by the IRI of a graph"
             )
-        if iri not in graphs:
-            raise _outside(iri)
-        (named if is_named else default).append(iri)
-    return tuple(default), tuple(named)
+        found.append((iri, is_named, (token, target[0])))
+    return found
+
+
+def _blanked(text: str, spans: list[Span]) -> str:
+    """`text` with each span's characters replaced by spaces (lines and columns stay)."""
+    if not spans:
+        return text
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
+    chars = list(text)
+    for first, last in spans:
+        begin = starts[first.line - 1] + first.column - 1
+        end = starts[last.line - 1] + last.column - 1 + len(last.text)
+        chars[begin:end] = [c if c == "\n" else " " for c in chars[begin:end]]
+    return "".join(chars)
 
 
 def _graph_iri(token: Token, prefixes: Mapping[str, str], base: str) -> str | None:
