@@ -110,6 +110,7 @@ def test_html_page_content(client: httpx.Client) -> None:
         (".jsonld", "application/ld+json"),
         (".nt", "application/n-triples"),
         (".rdf", "application/rdf+xml"),
+        (".trig", "application/trig"),
         (".html", "text/html"),
     ],
 )

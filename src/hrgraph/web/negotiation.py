@@ -54,6 +54,7 @@ EXTENSIONS: dict[str, str] = {
     "jsonld": "application/ld+json",
     "nt": "application/n-triples",
     "rdf": "application/rdf+xml",
+    "trig": "application/trig",
     "html": "text/html",
 }
 
