@@ -475,8 +475,7 @@ def outbound_queries(url: str) -> list[str]:
         f"SELECT * WHERE {{ SERVICESILENT<{url}>{{ ?s ?p ?o }} }}",
         f"PREFIX : <{url}/> SELECT * WHERE {{ SERVICE:x {{ ?s ?p ?o }} }}",
         f"SELECT * WHERE {{ \\u0053ERVICE <{url}> {{ ?s ?p ?o }} }}",
-        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
-        f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"SELECT * \\u0046ROM <{url}> WHERE {{ ?s ?p ?o }}",
         f"LOAD <{url}>",
     ]
 
@@ -489,6 +488,21 @@ def test_outbound_queries_are_refused_before_any_engine(
         with pytest.raises(QueryError):
             checked = check(query, graphs=engine.graphs, max_bytes=100_000, max_nesting=100)
             engine.run(QueryRequest(checked.text, checked.form, media_types(checked.form)[0]))
+    assert listener.accepted == 0
+
+
+def test_a_from_outside_the_store_reaches_no_engine(
+    engine: EmbeddedEngine, listener: Listener
+) -> None:
+    """FROM of a graph the store lacks is an empty graph (engine.queries): the gate keeps the
+    IRI out of the text, so no engine can fetch it, even one that would."""
+    url = f"http://127.0.0.1:{listener.port}/sparql"
+    for query in (
+        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    ):
+        checked = check(query, graphs=engine.graphs, max_bytes=100_000, max_nesting=100)
+        assert url not in checked.text and url in checked.from_graphs + checked.from_named
     assert listener.accepted == 0
 
 
