@@ -77,7 +77,7 @@ def validate(sources: Sources) -> Report:
     _, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
-    results = [*source_checks(sources), *read_results(report_graph)]
+    results = [*source_checks(sources), *read_results(report_graph, shapes)]
     results = [_located(r, sources) for r in results]
     results.sort(key=lambda r: (SEVERITIES.index(r.severity), str(r.location), r.focus))
     add_results(report_graph, [r for r in results if r.constraint.startswith(str(HRSH))])
@@ -98,7 +98,7 @@ def validate_feed(quads: Iterable[ox.Quad]) -> Report:
     _, report_graph, _ = pyshacl.validate(
         to_rdflib(quads), shacl_graph=_feed_shapes(), inference="none", advanced=True
     )
-    results = read_results(report_graph)
+    results = read_results(report_graph, _feed_shapes())
     results.sort(key=lambda r: (SEVERITIES.index(r.severity), r.focus))
     return Report(results, report_graph)
 
@@ -181,15 +181,11 @@ def source_checks(sources: Sources) -> list[Result]:
     return results
 
 
-def read_results(report: Graph) -> list[Result]:
+def read_results(report: Graph, shapes: Graph | None = None) -> list[Result]:
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
         severity = str(report.value(node, SH.resultSeverity) or SH.Violation).rsplit("#", 1)[-1]
-        messages = {
-            (m.language or "en"): str(m)
-            for m in report.objects(node, SH.resultMessage)
-            if isinstance(m, Literal)
-        }
+        messages = _messages(report, node, shapes)
         path, value, shape = (
             report.value(node, p) for p in (SH.resultPath, SH.value, SH.sourceShape)
         )
@@ -205,6 +201,17 @@ def read_results(report: Graph) -> list[Result]:
             )
         )
     return results
+
+
+def _messages(report: Graph, node: Node, shapes: Graph | None) -> dict[str, str]:
+    """A result's messages by language. pySHACL 0.40 copies a SPARQL constraint's sh:message
+    without its language tag, so those are read from the constraint in the shapes graph."""
+    found = [m for m in report.objects(node, SH.resultMessage) if isinstance(m, Literal)]
+    constraint = report.value(node, SH.sourceConstraint)
+    if shapes is not None and constraint is not None and not any(m.language for m in found):
+        tagged = [m for m in shapes.objects(constraint, SH.message) if isinstance(m, Literal)]
+        found = tagged or found
+    return {(m.language or "en"): str(m) for m in found}
 
 
 def _located(result: Result, sources: Sources) -> Result:
