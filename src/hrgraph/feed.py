@@ -59,6 +59,7 @@ PUBLISHED = ox.NamedNode(AS + "published")
 OBJECT = ox.NamedNode(AS + "object")
 MEMBER = ox.NamedNode(TREE + "member")
 DATETIME = ox.NamedNode(XSD + "dateTime")
+NODE = ox.NamedNode(TREE + "Node")
 
 
 @dataclass(frozen=True)

@@ -145,14 +145,37 @@ def _described(triples: list[ox.Triple], graph: ox.NamedNode, label: str) -> lis
 
 
 def _validate(work: Path, base: str, pages: list[feed.Page], version: str) -> None:
-    """Every document of the feed, merged (their default graphs; blank nodes kept apart per
-    document, as a client parsing each one keeps them), against the LDES shapes."""
-    documents = [feed.root(base, pages)]
-    for index, page in enumerate(pages):
-        documents.append(feed.page(base, pages, index, feed.read_members(work, page.version)))
+    """What this release changes in the feed, against the LDES shapes: the root, its page, and
+    the node of the page it closes (its new relation and flag), merged (default graphs; blank
+    nodes kept apart per document, as a client parsing each keeps them). The older members are
+    byte-for-byte those an earlier build validated (and verified since); what the checks need of
+    them is that their pages are nodes and the history of the resources this page touches,
+    without `tree:member` links, so that only this release's members are checked again and the
+    gate's cost follows the size of the release's changes, not of the whole feed."""
+    last = len(pages) - 1
+    members = feed.read_members(work, version)
+    documents = [feed.root(base, pages), feed.page(base, pages, last, members)]
+    touched = {q.object for q in members if q.predicate == feed.OBJECT}
+    context: list[ox.Quad] = []
+    for index, page in enumerate(pages[:last]):
+        older = feed.read_members(work, page.version)
+        if index == last - 1:  # the page this release closes: its node and relation anew
+            versions = {m.subject for m in older}
+            context += [
+                q
+                for q in feed.page(base, pages, index, older)
+                if q.predicate != feed.MEMBER
+                and q.graph_name == ox.DefaultGraph()
+                and q.subject not in versions
+            ]
+        else:
+            context.append(
+                ox.Quad(ox.NamedNode(feed.page_iri(base, page.version)), feed.TYPE, feed.NODE)
+            )
+        context += _history(older, touched)
     merged = [
         _apart(q, f"d{number}")
-        for number, document in enumerate(documents)
+        for number, document in enumerate([*documents, context])
         for q in document
         if q.graph_name == ox.DefaultGraph()
     ]
@@ -164,6 +187,13 @@ def _validate(work: Path, base: str, pages: list[feed.Page], version: str) -> No
             f"({report.count('Violation')} violation(s); first: {first.focus}: "
             f"{first.message()}); this is a bug of hrgraph: please report it"
         )
+
+
+def _history(members: list[ox.Quad], touched: set[Any]) -> list[ox.Quad]:
+    """The metadata of the members that are versions of the `touched` resources."""
+    default = [q for q in members if q.graph_name == ox.DefaultGraph()]
+    versions = {q.subject for q in default if q.predicate == feed.OBJECT and q.object in touched}
+    return [q for q in default if q.subject in versions]
 
 
 def _apart(quad: ox.Quad, label: str) -> ox.Quad:
