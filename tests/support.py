@@ -131,3 +131,50 @@ def sources_read_once() -> Iterator[None]:
         patch.setattr(writer, "load_sources", load_once)
         patch.setattr(writer, "validate", check_once)
         yield
+
+
+# --- SHACL fixtures (tests/test_shapes.py, tests/build/test_feed_shapes.py) ----------------------
+
+#: An invalid fixture's expected results: invalid.<case>.ttl -> invalid.<case>.expected.ttl.
+EXPECTED_SUFFIX = ".expected.ttl"
+
+
+def expected_path(fixture: Path) -> Path:
+    """invalid.<case>.ttl -> invalid.<case>.expected.ttl"""
+    return fixture.with_name(fixture.name.removesuffix(".ttl") + EXPECTED_SUFFIX)
+
+
+#: The SHACL parameters that make a constraint (a node shape carrying one directly needs its own
+#: sh:message).
+SH_PARAMETERS = tuple(
+    "http://www.w3.org/ns/shacl#" + name
+    for name in [
+        "class",
+        "datatype",
+        "nodeKind",
+        "minCount",
+        "maxCount",
+        "minInclusive",
+        "maxInclusive",
+        "minExclusive",
+        "maxExclusive",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "languageIn",
+        "uniqueLang",
+        "equals",
+        "disjoint",
+        "lessThan",
+        "lessThanOrEquals",
+        "not",
+        "and",
+        "or",
+        "xone",
+        "node",
+        "qualifiedValueShape",
+        "closed",
+        "hasValue",
+        "in",
+    ]
+)

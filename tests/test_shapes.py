@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pyshacl
 import pytest
-from rdflib import BNode, Graph, Namespace
+from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 from rdflib.term import Node
+
+from support import EXPECTED_SUFFIX, SH_PARAMETERS, expected_path
 
 ROOT = Path(__file__).parents[1]
 SHAPES_DIR = ROOT / "shapes"
@@ -26,15 +28,9 @@ DATA_DIR = ROOT / "data"
 FIXTURES = Path(__file__).parent / "shapes"
 HR = Namespace("https://w3id.org/hrgraph/ontology#")
 HRSH = Namespace("https://w3id.org/hrgraph/shapes#")
-EXPECTED_SUFFIX = ".expected.ttl"
 BLANK = "_:blank"  # blank nodes in results match any blank node
 
 Result = tuple[object, object, Node, Node]
-
-
-def expected_path(fixture: Path) -> Path:
-    """invalid.<case>.ttl -> invalid.<case>.expected.ttl"""
-    return fixture.with_name(fixture.name.removesuffix(".ttl") + EXPECTED_SUFFIX)
 
 
 def _fixtures(kind: str) -> list[Path]:
@@ -49,36 +45,7 @@ INVALID = _fixtures("invalid")
 EXPECTED = sorted(FIXTURES.glob(f"*/invalid.*{EXPECTED_SUFFIX}"))
 DATA_FILES = sorted(DATA_DIR.glob("*.ttl"))
 
-# Parameters a node shape can carry directly (then it needs its own sh:message).
-DIRECT_CONSTRAINTS = (
-    SH["class"],
-    SH.datatype,
-    SH.nodeKind,
-    SH.minCount,
-    SH.maxCount,
-    SH.minInclusive,
-    SH.maxInclusive,
-    SH.minExclusive,
-    SH.maxExclusive,
-    SH.minLength,
-    SH.maxLength,
-    SH.pattern,
-    SH.languageIn,
-    SH.uniqueLang,
-    SH.equals,
-    SH.disjoint,
-    SH.lessThan,
-    SH.lessThanOrEquals,
-    SH["not"],
-    SH["and"],
-    SH["or"],
-    SH.xone,
-    SH.node,
-    SH.qualifiedValueShape,
-    SH.closed,
-    SH.hasValue,
-    SH["in"],
-)
+DIRECT_CONSTRAINTS = tuple(URIRef(iri) for iri in SH_PARAMETERS)
 
 
 def _ids(paths: Iterable[Path]) -> list[str]:

@@ -23,57 +23,23 @@ from typing import Any
 
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from hrgraph import feed
 from hrgraph.build.validation import FEED_SHAPES, Report, validate_feed
 from hrgraph.config import CANONICAL_BASE
+from support import EXPECTED_SUFFIX, SH_PARAMETERS, expected_path
 
 FIXTURES = Path(__file__).parent / "feed-shapes"
 FSH = Namespace("https://w3id.org/hrgraph/shapes/feed#")
-EXPECTED_SUFFIX = ".expected.ttl"
 BLANK = "_:blank"  # blank nodes in results match any blank node
 SHAPE_NAMES = ("EventStreamShape", "NodeShape", "RelationShape", "MemberShape", "HistoryShape")
 
 Result = tuple[object, object, Node, Node, object]
 
-#: Parameters of the constraints ldes.ttl uses (a node shape carrying one needs its own message).
-PARAMETERS = (
-    SH["class"],
-    SH.datatype,
-    SH.nodeKind,
-    SH.minCount,
-    SH.maxCount,
-    SH["in"],
-    SH.minInclusive,
-    SH.maxInclusive,
-    SH.minExclusive,
-    SH.maxExclusive,
-    SH.minLength,
-    SH.maxLength,
-    SH.pattern,
-    SH.languageIn,
-    SH.uniqueLang,
-    SH.equals,
-    SH.disjoint,
-    SH.lessThan,
-    SH.lessThanOrEquals,
-    SH["not"],
-    SH["and"],
-    SH["or"],
-    SH.xone,
-    SH.node,
-    SH.qualifiedValueShape,
-    SH.closed,
-    SH.hasValue,
-)
-
-
-def expected_path(fixture: Path) -> Path:
-    """invalid.<case>.ttl -> invalid.<case>.expected.ttl"""
-    return fixture.with_name(fixture.name.removesuffix(".ttl") + EXPECTED_SUFFIX)
+PARAMETERS = tuple(URIRef(iri) for iri in SH_PARAMETERS)
 
 
 def _fixtures_in(folder: Path, kind: str) -> list[Path]:
