@@ -18,6 +18,8 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup, Tag
 
+from hrgraph.config import Settings
+from hrgraph.engine.prefixes import prefixes_for
 from hrgraph.pages import canada, workbench
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -353,3 +355,20 @@ def test_the_lock_pins_codemirror_5_from_npm() -> None:
     )
     assert entry["integrity"].startswith("sha512-")
     assert {"mode/sparql/sparql.js", "addon/hint/show-hint.js"} <= set(entry["files"])
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_workbench_lists_every_predeclared_prefix(
+    client: httpx.Client, served_settings: Settings, lang: str
+) -> None:
+    """Every prefix the gate predeclares for the release, with its namespace (issue 10)."""
+    page = BeautifulSoup(
+        client.get("/sparql", params={"lang": lang}, headers={"Accept": "text/html"}).text,
+        "html.parser",
+    )
+    rows = page.select("#prefixes tbody tr")
+    listed = {r.select("code")[0].text.rstrip(":"): r.select("code")[1].text for r in rows}
+    assert listed == prefixes_for(served_settings.base_iri)
+    summary = page.select_one("#prefixes summary").text
+    assert str(len(listed)) in summary
+    assert ("Préfixes" in summary) == (lang == "fr")

@@ -168,11 +168,17 @@ STRINGS: dict[str, dict[str, str]] = {
     # the query workbench (/sparql, /queries/): `workbench_strings` gives them unprefixed
     "workbench_title": {"en": "SPARQL query workbench", "fr": "Atelier de requêtes SPARQL"},
     "workbench_intro": {
-        "en": "Ask the knowledge graph a question in SPARQL. The usual prefixes (hr:, city:, "
-        "program:, practice:, rdfs:, skos:, …) are declared already.",
-        "fr": "Posez une question au graphe de connaissances en SPARQL. Les préfixes usuels "
-        "(hr:, city:, program:, practice:, rdfs:, skos:, …) sont déjà déclarés.",
+        "en": "Ask the knowledge graph a question in SPARQL. The prefixes listed below the "
+        "editor are declared already.",
+        "fr": "Posez une question au graphe de connaissances en SPARQL. Les préfixes indiqués "
+        "sous l'éditeur sont déjà déclarés.",
     },
+    "workbench_prefixes": {
+        "en": "Prefixes every query may use without declaring them",
+        "fr": "Préfixes que toute requête peut employer sans les déclarer",
+    },
+    "workbench_prefix": {"en": "Prefix", "fr": "Préfixe"},
+    "workbench_namespace": {"en": "Namespace", "fr": "Espace de noms"},
     "workbench_query": {"en": "Query", "fr": "Requête"},
     "workbench_format": {"en": "Results as", "fr": "Résultats en"},
     "workbench_html": {"en": "a table on this page", "fr": "tableau sur cette page"},

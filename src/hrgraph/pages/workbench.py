@@ -205,6 +205,7 @@ def render_page(
         downloads=download_links(query) if query else {},
         vendor=vendor_available(),
         config=_config(release, lang),
+        prefixes=sorted(release.prefixes.items()),
         switch=switch,
     )
 
