@@ -22,6 +22,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from hrgraph import changes, feed, integrity
+from hrgraph.build.sources import rebase, relabel
 from hrgraph.build.validation import validate_feed
 from hrgraph.errors import HrgraphError, ReleaseError
 from hrgraph.release import current_release, read_manifest, release_folders
@@ -85,18 +86,9 @@ def _continued(
         if old_base == base:
             shutil.copyfile(before / name, work / name)
         else:
-            quads = [_rebased(q, old_base, base) for q in feed.read_members(before, page.version)]
+            quads = rebase(feed.read_members(before, page.version), base, old_base)
             ox.serialize(quads, output=str(work / name), format=ox.RdfFormat.N_QUADS)
     return pages
-
-
-def _rebased(quad: ox.Quad, old: str, new: str) -> ox.Quad:
-    def term(t: Any) -> Any:
-        if isinstance(t, ox.NamedNode) and t.value.startswith(old):
-            return ox.NamedNode(new + t.value[len(old) :])
-        return t
-
-    return ox.Quad(*(term(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name)))
 
 
 def _after(moment: datetime, last: str | None) -> str:
@@ -131,17 +123,10 @@ def _members(
             ox.Quad(member, feed.PUBLISHED, time),
         ]
         if kind != feed.DELETE:
-            quads += _described(statements[path], member, f"m{number}")
+            # blank nodes renamed apart from the other members'
+            triples = (ox.Quad(t.subject, t.predicate, t.object) for t in statements[path])
+            quads += relabel(triples, member, f"m{number}b")
     return quads
-
-
-def _described(triples: list[ox.Triple], graph: ox.NamedNode, label: str) -> list[ox.Quad]:
-    """The triples in the member's graph, blank nodes renamed apart from the other members'."""
-
-    def term(t: Any) -> Any:
-        return ox.BlankNode(f"{label}{t.value}") if isinstance(t, ox.BlankNode) else t
-
-    return [ox.Quad(term(t.subject), t.predicate, term(t.object), graph) for t in triples]
 
 
 def _validate(work: Path, base: str, pages: list[feed.Page], version: str) -> None:
@@ -174,10 +159,13 @@ def _validate(work: Path, base: str, pages: list[feed.Page], version: str) -> No
             )
         context += _history(older, touched)
     merged = [
-        _apart(q, f"d{number}")
+        q
         for number, document in enumerate([*documents, context])
-        for q in document
-        if q.graph_name == ox.DefaultGraph()
+        for q in relabel(
+            (q for q in document if q.graph_name == ox.DefaultGraph()),
+            ox.DefaultGraph(),
+            f"d{number}b",
+        )
     ]
     report = validate_feed(merged)
     if not report.conforms:
@@ -194,10 +182,3 @@ def _history(members: list[ox.Quad], touched: set[Any]) -> list[ox.Quad]:
     default = [q for q in members if q.graph_name == ox.DefaultGraph()]
     versions = {q.subject for q in default if q.predicate == feed.OBJECT and q.object in touched}
     return [q for q in default if q.subject in versions]
-
-
-def _apart(quad: ox.Quad, label: str) -> ox.Quad:
-    def term(t: Any) -> Any:
-        return ox.BlankNode(label + t.value) if isinstance(t, ox.BlankNode) else t
-
-    return ox.Quad(term(quad.subject), quad.predicate, term(quad.object))

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -111,7 +112,7 @@ def parse_file(path: Path, role: str, index: int) -> SourceFile:
         raise SourceError(path, "no such file")
     try:
         parser = ox.parse(path=path, format=ox.RdfFormat.TURTLE)
-        quads = tuple(_relabel(parser, graph, f"f{index}b"))
+        quads = tuple(relabel(parser, graph, f"f{index}b"))
     except SyntaxError as error:
         message = str(error).split(" (", 1)[0] if error.lineno else str(error)
         raise SourceError(path, _plain(message), error.lineno, error.offset) from None
@@ -125,7 +126,11 @@ def _plain(message: str) -> str:
     return message.split(": ", 1)[1] if message.startswith("Parser error at") else message
 
 
-def _relabel(triples: Iterable[ox.Quad], graph: ox.NamedNode, prefix: str) -> Iterator[ox.Quad]:
+def relabel(
+    quads: Iterable[ox.Quad], graph: ox.NamedNode | ox.DefaultGraph, prefix: str
+) -> Iterator[ox.Quad]:
+    """The quads in `graph`, their blank nodes renamed `<prefix><n>` (kept apart from other
+    files' or members' blank nodes when merged)."""
     labels: dict[str, ox.BlankNode] = {}
 
     def stable(term: ox.BlankNode) -> ox.BlankNode:
@@ -134,13 +139,37 @@ def _relabel(triples: Iterable[ox.Quad], graph: ox.NamedNode, prefix: str) -> It
             label = labels[term.value] = ox.BlankNode(f"{prefix}{len(labels)}")
         return label
 
-    for quad in triples:
+    for quad in quads:
         s, o = quad.subject, quad.object
         if isinstance(s, ox.BlankNode):
             s = stable(s)
         if isinstance(o, ox.BlankNode):
             o = stable(o)
         yield ox.Quad(s, quad.predicate, o, graph)
+
+
+def rebase(quads: Iterable[ox.Quad], base: str, old: str = CANONICAL_BASE) -> Iterator[ox.Quad]:
+    """Rewrite IRIs under `old` to `base`: the sources always use the canonical base, and a
+    release's change feed is carried to a release under another base."""
+    if base == old:
+        yield from quads
+        return
+    for q in quads:
+        yield ox.Quad(
+            _rebase_term(q.subject, base, old),
+            _rebase_term(q.predicate, base, old),
+            _rebase_term(q.object, base, old),
+            _rebase_term(q.graph_name, base, old),
+        )
+
+
+def _rebase_term(term: Any, base: str, old: str) -> Any:
+    # IRIs, and plain literals that spell an IRI under the base (vann:preferredNamespaceUri).
+    if isinstance(term, ox.NamedNode) and term.value.startswith(old):
+        return ox.NamedNode(base + term.value[len(old) :])
+    if isinstance(term, ox.Literal) and term.language is None and term.value.startswith(old):
+        return ox.Literal(base + term.value[len(old) :], datatype=term.datatype)
+    return term
 
 
 def index_definitions(source: SourceFile, definitions: dict[str, list[Location]]) -> None:

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 
@@ -30,7 +29,14 @@ from hrgraph import __version__, integrity
 from hrgraph.build import feed
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
-from hrgraph.build.sources import GRAPH_BASE, Sources, fingerprint, load_sources, source_paths
+from hrgraph.build.sources import (
+    GRAPH_BASE,
+    Sources,
+    fingerprint,
+    load_sources,
+    rebase,
+    source_paths,
+)
 from hrgraph.build.tables import tables
 from hrgraph.build.tables import title as table_title
 from hrgraph.build.validation import FEED_SHAPES, Report, Result, validate
@@ -287,33 +293,6 @@ def _write(
         store.flush()
         del store
         integrity.write_sums(work / STORE)  # its bytes differ per build: a list of its own
-
-
-def rebase(quads: Iterable[ox.Quad], base: str) -> Iterator[ox.Quad]:
-    """Rewrite IRIs under the canonical base to `base` (the sources always use the canonical)."""
-    if base == CANONICAL_BASE:
-        yield from quads
-        return
-    for q in quads:
-        yield ox.Quad(
-            _rebase_term(q.subject, base),
-            _rebase_term(q.predicate, base),
-            _rebase_term(q.object, base),
-            _rebase_term(q.graph_name, base),
-        )
-
-
-def _rebase_term(term: Any, base: str) -> Any:
-    # IRIs, and plain literals that spell an IRI under the base (vann:preferredNamespaceUri).
-    if isinstance(term, ox.NamedNode) and term.value.startswith(CANONICAL_BASE):
-        return ox.NamedNode(base + term.value[len(CANONICAL_BASE) :])
-    if (
-        isinstance(term, ox.Literal)
-        and term.language is None
-        and term.value.startswith(CANONICAL_BASE)
-    ):
-        return ox.Literal(base + term.value[len(CANONICAL_BASE) :], datatype=term.datatype)
-    return term
 
 
 def _rebase_iri(iri: str, base: str) -> str:

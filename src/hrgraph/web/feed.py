@@ -21,9 +21,8 @@ from hrgraph.errors import NotAcceptableError
 from hrgraph.release import read_manifest
 from hrgraph.web import negotiation
 from hrgraph.web.http import (
-    ANSWER_CACHE_CONTROL,
     IMMUTABLE,
-    RELEASE_HEADER,
+    common_headers,
     not_modified,
     publisher_of,
     with_charset,
@@ -53,27 +52,26 @@ def _answer(request: Request, version: str | None) -> Response:
         ) from None
     with publisher_of(request).snapshot() as release:
         folder = release.path
-        body, immutable = _document(str(folder), os.stat(folder).st_ino, version, media)
-        headers = {
-            "ETag": etag_of(hashlib.sha256(body).hexdigest(), media),
-            "Cache-Control": IMMUTABLE if immutable else ANSWER_CACHE_CONTROL,
-            "Vary": "Accept",
-            RELEASE_HEADER: release.version,
-        }
+        body, etag, immutable = _document(str(folder), os.stat(folder).st_ino, version, media)
+        extra = {"Vary": "Accept", **({"Cache-Control": IMMUTABLE} if immutable else {})}
+        headers = common_headers(release, etag, extra)
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=with_charset(media), headers=headers)
 
 
 @lru_cache(maxsize=32)
-def _document(folder: str, inode: int, version: str | None, media: str) -> tuple[bytes, bool]:
-    """The bytes of a feed document and whether it is closed. Releases are immutable and the
-    folder's inode tells a rebuilt one apart, so each document is rendered once per process."""
+def _document(folder: str, inode: int, version: str | None, media: str) -> tuple[bytes, str, bool]:
+    """The bytes of a feed document, their ETag, and whether it is closed. Releases are immutable
+    and the folder's inode tells a rebuilt one apart, so each is rendered once per process."""
     release = Path(folder)
     base = str(read_manifest(release)["base_iri"])
     pages = feed.read_pages(release)
     if version is None:
-        return feed.serialize(feed.root(base, pages), media, base), False
-    index = feed.index_of(pages, version)
-    quads = feed.page(base, pages, index, feed.read_members(release, version))
-    return feed.serialize(quads, media, base), feed.closed(pages, index)
+        quads, closed = feed.root(base, pages), False
+    else:
+        index = feed.index_of(pages, version)
+        quads = feed.page(base, pages, index, feed.read_members(release, version))
+        closed = feed.closed(pages, index)
+    body = feed.serialize(quads, media, base)
+    return body, etag_of(hashlib.sha256(body).hexdigest(), media), closed
