@@ -403,10 +403,9 @@ def _series(b: _Builder, base: str, facts: _Facts) -> None:
 def _services(b: _Builder, base: str, facts: _Facts) -> None:
     """The SPARQL endpoint (GET /sparql without a query answers its Service Description) and
     the change feed (its root node describes the stream)."""
-    texts = (SERVICE_TITLE, SERVICE_DESCRIPTION, FEED_SERVICE_TITLE, FEED_SERVICE_DESCRIPTION)
     for name, title, description, standard, keyword in (
-        ("sparql", texts[0], texts[1], SPARQL_PROTOCOL, "SPARQL"),
-        ("feed", texts[2], texts[3], LDES_SPECIFICATION, "LDES"),
+        ("sparql", SERVICE_TITLE, SERVICE_DESCRIPTION, SPARQL_PROTOCOL, "SPARQL"),
+        ("feed", FEED_SERVICE_TITLE, FEED_SERVICE_DESCRIPTION, LDES_SPECIFICATION, "LDES"),
     ):
         service = b.typed(f"{base}{name}-service", DCAT + "DataService")
         b.title(service, title)
