@@ -1,21 +1,28 @@
 """The catalogue of canned queries: the example queries of `queries/*.rq`, read once, and their
 parameters bound safely from what a URL gives.
 
-A query file starts with comment lines that describe it:
+A query file runs as it is in any SPARQL client: its header is grlc's (`#+` lines, a YAML
+subset: each value a JSON string), then full PREFIX lines, then the query:
 
-    # title@en: ...            # title@fr: ...
-    # description@en: ...      # description@fr: ...
-    # param: city (IRI of an hr:City, default https://w3id.org/hrgraph/id/city/whitehorse)
-    # param: lang (language of the labels: en or fr, default en)
+    #+ summary: "..."             #+ summary_fr: "..."
+    #+ description: "..."         #+ description_fr: "..."
+    #+ endpoint: https://w3id.org/hrgraph/sparql
+    #+ method: GET
+    #+ defaults:
+    #+   - city: "https://w3id.org/hrgraph/id/city/whitehorse"
+    #+ params:
+    #+   - city: "IRI of an hr:City"
 
-and binds each parameter's default in its text with a one-value block, `VALUES ?city { city:x }`,
-so that the file runs as it is. A value from a URL is checked against what the release holds (an
-IRI must name an instance of the class; a language must be one offered) and then replaces the
-value inside that block, found with the safety lexer: user text is never pasted into a query.
+and binds each parameter's default in its text with a one-value block, `VALUES ?city { city:x }`.
+A value from a URL is checked against what the release holds (an IRI must name an instance of
+the class; a language must be one offered) and then replaces the value inside that block, found
+with the safety lexer: user text is never pasted into a query. The PREFIX lines name the
+canonical base; a release under another base gets them rebased (`bind`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,8 +37,8 @@ from hrgraph.errors import BadRequestError, NotFoundError
 
 LANGUAGES = ("en", "fr")
 
-_HEADER = re.compile(r"#\s*(title|description)@(en|fr):\s*(.+)")
-_PARAM = re.compile(r"#\s*param:\s*(\w+)\s*\((.+),\s*default\s+(\S+)\)\s*")
+_DECORATOR = re.compile(r"#\+ ?(\w+):\s*(.*)")
+_ITEM = re.compile(r"#\+\s+-\s*(\w+):\s*(.+)")
 _CLASS = re.compile(r"IRI of an? (\w+:\w+)")
 
 
@@ -74,22 +81,46 @@ def catalogue(folder: Path | None = None) -> dict[str, CannedQuery]:
 
 
 def parse(name: str, text: str) -> CannedQuery:
-    """Read a query file's header (the comment lines before the query)."""
-    texts: dict[tuple[str, str], str] = {}
-    params: list[Param] = []
+    """Read a query file's grlc header (the `#+` lines before the query)."""
+    header = decorators(text)
+    title = {"en": _text(header, "summary"), "fr": _text(header, "summary_fr")}
+    description = {"en": _text(header, "description"), "fr": _text(header, "description_fr")}
+    defaults = _items(header, "defaults")
+    params = []
+    for param, doc in _items(header, "params").items():
+        cls = _CLASS.search(doc)
+        params.append(Param(param, doc, defaults.get(param, ""), cls.group(1) if cls else ""))
+    return CannedQuery(name, text, title, description, tuple(params))
+
+
+def decorators(text: str) -> dict[str, str | list[tuple[str, str]]]:
+    """grlc's `#+ key: value` lines; a key without a value holds the `#+   - name: value`
+    items that follow it. Values written as JSON strings are decoded."""
+    found: dict[str, str | list[tuple[str, str]]] = {}
+    key = ""
     for line in text.splitlines():
         if not line.startswith("#"):
             break
-        if header := _HEADER.fullmatch(line.strip()):
-            texts[(header.group(1), header.group(2))] = header.group(3).strip()
-        elif param := _PARAM.fullmatch(line.strip()):
-            cls = _CLASS.search(param.group(2))
-            params.append(
-                Param(param.group(1), param.group(2), param.group(3), cls.group(1) if cls else "")
-            )
-    title = {lang: texts.get(("title", lang), "") for lang in LANGUAGES}
-    description = {lang: texts.get(("description", lang), "") for lang in LANGUAGES}
-    return CannedQuery(name, text, title, description, tuple(params))
+        if (item := _ITEM.fullmatch(line.rstrip())) and isinstance(found.get(key), list):
+            found[key].append((item.group(1), _decode(item.group(2))))  # type: ignore[union-attr]
+        elif decorator := _DECORATOR.fullmatch(line.rstrip()):
+            key, value = decorator.group(1), decorator.group(2).strip()
+            found[key] = _decode(value) if value else []
+    return found
+
+
+def _decode(value: str) -> str:
+    return str(json.loads(value)) if value.startswith('"') else value
+
+
+def _text(header: Mapping[str, object], key: str) -> str:
+    value = header.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def _items(header: Mapping[str, object], key: str) -> dict[str, str]:
+    value = header.get(key, [])
+    return dict(value) if isinstance(value, list) else {}
 
 
 def lookup(name: str) -> CannedQuery:
@@ -105,13 +136,32 @@ def lookup(name: str) -> CannedQuery:
 # --- binding parameters ----------------------------------------------------------------
 
 
-def bind(query: CannedQuery, terms: Mapping[str, str]) -> str:
-    """The query text with each parameter's VALUES block holding `terms[name]` (SPARQL terms
-    built by `resolve`, never raw user text)."""
-    text = query.text
+def bind(query: CannedQuery, terms: Mapping[str, str], base: str = CANONICAL_BASE) -> str:
+    """The query text for a release under `base`, with each parameter's VALUES block holding
+    `terms[name]` (SPARQL terms built by `resolve`, never raw user text)."""
+    text = rebased(query.text, base)
     for name, term in terms.items():
         start, end = values_block(text, name)
         text = f"{text[:start]} {term} {text[end:]}"
+    return text
+
+
+def rebased(text: str, base: str) -> str:
+    """`text` with the IRIs its PREFIX declarations give under the canonical base moved to
+    `base`, so that a file written for the canonical release runs on any release."""
+    if base == CANONICAL_BASE:
+        return text
+    starts = _line_starts(text)
+    tokens = list(scan(text))
+    edits = [
+        (_offset(starts, iri), len(iri[1]))
+        for word, _, iri in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        if word[1].upper() == "PREFIX" and iri[0] is Kind.IRI
+        and iri[1].startswith("<" + CANONICAL_BASE)
+    ]  # fmt: skip
+    for start, length in reversed(edits):
+        iri = text[start + 1 + len(CANONICAL_BASE) : start + length - 1]
+        text = f"{text[:start]}<{base}{iri}>{text[start + length :]}"
     return text
 
 

@@ -199,9 +199,9 @@ def render_page(
     return render(
         "workbench.html",
         lang,
-        query=query if query is not None else _starter(lang),
+        query=query if query is not None else _starter(lang, release.base_iri),
         outcome=outcome,
-        examples=gallery(lang),
+        examples=gallery(lang, release.base_iri),
         downloads=download_links(query) if query else {},
         vendor=vendor_available(),
         config=_config(release, lang),
@@ -215,8 +215,9 @@ def render_queries(lang: str, queries: Sequence[Mapping[str, object]]) -> str:
     return render("workbench-queries.html", lang, queries=queries)
 
 
-def gallery(lang: str) -> list[dict[str, Any]]:
-    """The examples of queries/, each with its text as loaded in the editor (labels in `lang`)."""
+def gallery(lang: str, base: str) -> list[dict[str, Any]]:
+    """The examples of queries/, each with its text as loaded in the editor (labels in `lang`,
+    PREFIX lines for the release under `base`)."""
     entries = []
     for query in catalogue.catalogue().values():
         langs = {"lang": f'"{lang}"'} if any(p.name == "lang" for p in query.params) else {}
@@ -226,7 +227,7 @@ def gallery(lang: str) -> list[dict[str, Any]]:
                 "title": query.title,
                 "description": query.description,
                 "params": query.params,
-                "text": _without_header(catalogue.bind(query, langs)),
+                "text": _without_header(catalogue.bind(query, langs, base)),
                 "url": query.url() + (f"?lang={lang}" if langs and lang != "en" else ""),
             }
         )
@@ -235,7 +236,7 @@ def gallery(lang: str) -> list[dict[str, Any]]:
 
 def _without_header(text: str) -> str:
     lines = text.splitlines()
-    while lines and lines[0].startswith("# "):
+    while lines and lines[0].startswith("#"):
         lines.pop(0)
     return "\n".join(lines) + "\n"
 
@@ -244,8 +245,8 @@ def download_links(text: str) -> dict[str, str]:
     return {fmt: "/sparql?" + urlencode({"query": text, "format": fmt}) for fmt in DOWNLOADS}
 
 
-def _starter(lang: str) -> str:
-    first = gallery(lang)
+def _starter(lang: str, base: str) -> str:
+    first = gallery(lang, base)
     return str(first[0]["text"]) if first else "SELECT * WHERE { ?s ?p ?o } LIMIT 10\n"
 
 

@@ -75,7 +75,7 @@ def run_canned(request: Request, name: str) -> Response:
     query = lookup(name)
     given, format = _split_params(query_params(request))
     with publisher_of(request).snapshot() as release:
-        text = bind(query, resolve(release, query, given))
+        text = bind(query, resolve(release, query, given), release.base_iri)
         request.state.query = text
         media = _media_type(request.headers.get("accept"), format, safety_form(text))
         prepared = prepare(release, text, media)
