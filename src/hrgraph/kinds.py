@@ -52,7 +52,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("fund", ("FundingProgram",), "fund", ("Funding program", "Funding programs"),
          ("Programme de financement", "Programmes de financement")),
     Kind("person", ("Person",), "person", ("Person", "People"), ("Personne", "Personnes")),
-    Kind("document", ("Document",), "document", ("Document", "Documents"),
+    # Parts of a report edition (chapters, sections) are documents and share their IRIs' segment.
+    Kind("document", ("Document", "DocumentPart"), "document", ("Document", "Documents"),
          ("Document", "Documents")),
     Kind("page", ("DocumentPage",), "page", ("Document page", "Document pages"),
          ("Page de document", "Pages de documents")),

@@ -30,8 +30,9 @@ from hrgraph.errors import ReleaseError
 #: Bumped whenever the layout or content of a release changes, so that the same sources build a
 #: new release instead of reusing one written by an older builder (2: merged default graph;
 #: 3: store/SHA256SUMS, and "format" in release.json; 4: hrgraph.nt and hrgraph.rdf dumps, table
-#: titles in French; 6: the change feed in feed/).
-RELEASE_FORMAT = "6"
+#: titles in French; 6: the change feed in feed/; 7: the statement graph, the inferred graph and
+#: the data dictionary).
+RELEASE_FORMAT = "7"
 CURRENT = "current"
 MANIFEST = integrity.MANIFEST
 SUMS = integrity.SUMS

@@ -23,6 +23,9 @@ GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 SCHEMA = "https://schema.org/"
 #: The ontology's namespace under the canonical base (releases rebase it with their data).
 HR = "https://w3id.org/hrgraph/ontology#"
+#: Under a release's base IRI: the named graphs the builder derives (build/derived.py).
+STATEMENTS_PATH = "graph/statements"
+INFERRED_PATH = "graph/inferred"
 
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"

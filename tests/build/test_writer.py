@@ -18,6 +18,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from bad_inputs import MALFORMED, OUTSIDE_BASE, PROGRAM_WITHOUT_SOURCE, WRONG_DATATYPE
 from conftest import SOURCE_DATE_EPOCH, copy_releases
+from hrgraph.build.derived import closure, with_statements
 from hrgraph.build.sources import load_sources
 from hrgraph.build.validation import to_rdflib
 from hrgraph.build.writer import BuildResult, build, current_release
@@ -37,7 +38,10 @@ def release(shipped_release: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def source_graph() -> Graph:
-    return to_rdflib(load_sources(load_settings({"sources": str(ROOT)}, environ={})).quads())
+    """The sources as the builder publishes them: with the statement graph and the closure it
+    derives (build.derived)."""
+    sources = with_statements(load_sources(load_settings({"sources": str(ROOT)}, environ={})))
+    return to_rdflib([*sources.quads(), *closure(sources)])
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,19 @@ def test_dumps_parse_back_with_rdflib_to_the_sources(
     assert canonical(Graph().parse(data=data, format=fmt)) == expected
 
 
-def test_trig_has_one_named_graph_per_source_file(release: Path, expected: Canonical) -> None:
+def test_trig_has_one_named_graph_per_source_file_and_built_graph(
+    release: Path, expected: Canonical
+) -> None:
     quads = list(ox.parse(path=release / "hrgraph.trig", format=ox.RdfFormat.TRIG))
     names = {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
     per_file = {
         f"https://w3id.org/hrgraph/graph/{role}/{p.stem}"
         for role in ("ontology", "shapes", "data")
         for p in (ROOT / role).glob("*.ttl")
+        if (role, p.name) != ("data", "statements.ttl")  # its nodes are in graph/statements
     }
-    assert names == per_file
+    built = {"https://w3id.org/hrgraph/graph/statements", "https://w3id.org/hrgraph/graph/inferred"}
+    assert names == per_file | built
     assert all(isinstance(q.graph_name, ox.NamedNode) for q in quads)
     assert canonical(to_rdflib(quads)) == expected
 

@@ -243,9 +243,9 @@ def test_home(client: httpx.Client) -> None:
     counts = {li["class"][0]: li.strong.get_text() for li in page.select("ul.counts li")}
     assert counts == {
         "count-program": "20",
-        "count-organization": "45",
+        "count-organization": "49",
         "count-lesson": "22",
-        "count-practice": "42",
+        "count-practice": "46",
         "count-finding": "38",
     }
     programs = page.select_one("li.count-program a")

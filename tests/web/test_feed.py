@@ -403,9 +403,11 @@ def served_at_its_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         thread.join(60)
 
 
-#: ldes-client 0.3.0 prints numbers in Turtle's short form (`49.8844`), which N-Quads spells
-#: `"49.8844"^^xsd:decimal`: the same terms, written as N-Quads requires.
+#: ldes-client 0.3.0 prints numbers and booleans in Turtle's short form (`49.8844`, `true`),
+#: which N-Quads spells `"49.8844"^^xsd:decimal`, `"true"^^xsd:boolean`: the same terms, written
+#: as N-Quads requires.
 NUMBER = re.compile(rb"> (-?[0-9]+)(\.[0-9]+)?(?= <[^>]*> \.$)", re.MULTILINE)
+BOOLEAN = re.compile(rb"> (true|false)(?= <[^>]*> \.$)", re.MULTILINE)
 
 
 def strict_numbers(text: bytes) -> bytes:
@@ -414,6 +416,7 @@ def strict_numbers(text: bytes) -> bytes:
         number = match.group(1) + (match.group(2) or b"")
         return b'> "' + number + b'"^^<http://www.w3.org/2001/XMLSchema#' + kind + b">"
 
+    text = BOOLEAN.sub(rb'> "\1"^^<http://www.w3.org/2001/XMLSchema#boolean>', text)
     return NUMBER.sub(typed, text)
 
 

@@ -72,6 +72,10 @@ FILE_TYPES = {
     "application/rdf+xml": "RDF_XML",
     "application/trig": "RDF_TRIG",
     "text/csv": "CSV",
+    # the data dictionary (build.dictionary); the authority has no Markdown: it is text
+    "text/html": "HTML",
+    "application/json": "JSON",
+    "text/markdown": "TXT",
 }
 SPARQL_FILE_TYPE = "SPARQLQ"  # what ckanext-dcat and data.europa.eu give a SPARQL endpoint
 #: EU data themes: harm reduction is health, and its programs are community (population and

@@ -17,6 +17,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
+from hrgraph.build import derived
 from hrgraph.build.sources import Location, Sources
 from hrgraph.config import CANONICAL_BASE
 
@@ -72,13 +73,19 @@ class Report:
 
 
 def validate(sources: Sources) -> Report:
+    sources = derived.with_statements(sources)
     data = to_rdflib(sources.quads(("ontology", "data")))
     shapes = to_rdflib(sources.quads(("shapes",)))
     _, report_graph, _ = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
-    results = [*source_checks(sources), *read_results(report_graph, shapes)]
-    results = [_located(r, sources) for r in results]
+    results = [
+        *source_checks(sources),
+        *statement_checks(sources),
+        *read_results(report_graph, shapes),
+    ]
+    about = derived.statement_subjects(sources)
+    results = [_located(_at_subject(r, about), sources) for r in results]
     results.sort(key=lambda r: (SEVERITIES.index(r.severity), str(r.location), r.focus))
     add_results(report_graph, [r for r in results if r.constraint.startswith(str(HRSH))])
     return Report(results, report_graph, sources.prefixes)
@@ -181,6 +188,42 @@ def source_checks(sources: Sources) -> list[Result]:
     return results
 
 
+def statement_checks(sources: Sources) -> list[Result]:
+    """The checks of shapes/statements.ttl that relate a statement node to the rest of the graph
+    (see that file): reported at the statement's subject, path and value."""
+    found = derived.statement_problems(sources)
+    return [
+        Result(
+            "Violation", s.value, p.value, str(HRSH[problem]), _STATEMENT_MESSAGES[problem], str(o)
+        )
+        for problem, (s, p, o) in found
+    ]
+
+
+_STATEMENT_MESSAGES = {
+    "StatementAssertedConstraintComponent": {
+        "en": "an rdf:Statement is about this triple, which data/ does not assert: write "
+        "rdf:subject, rdf:predicate and rdf:object exactly as the triple is written (same "
+        "literal, language and datatype)",
+        "fr": "un rdf:Statement porte sur ce triplet, que data/ n'affirme pas : écrivez "
+        "rdf:subject, rdf:predicate et rdf:object exactement comme le triplet (même littéral, "
+        "langue et type)",
+    },
+    "OneStatementConstraintComponent": {
+        "en": "more than one rdf:Statement is about this triple: give it one node, with all "
+        "its sources",
+        "fr": "plus d'un rdf:Statement porte sur ce triplet : donnez-lui un seul nœud, avec "
+        "toutes ses sources",
+    },
+    "StatementSourcedConstraintComponent": {
+        "en": "this statement needs a source and has no rdf:Statement with a dct:source "
+        "(hrgraph build makes one for every statement of a resource with dct:source)",
+        "fr": "cet énoncé exige une source et n'a pas de rdf:Statement avec une dct:source "
+        "(hrgraph build en crée un pour chaque énoncé d'une ressource qui a une dct:source)",
+    },
+}
+
+
 def read_results(report: Graph, shapes: Graph | None = None) -> list[Result]:
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):
@@ -212,6 +255,22 @@ def _messages(report: Graph, node: Node, shapes: Graph | None) -> dict[str, str]
         tagged = [m for m in shapes.objects(constraint, SH.message) if isinstance(m, Literal)]
         found = tagged or found
     return {(m.language or "en"): str(m) for m in found}
+
+
+def _at_subject(result: Result, about: dict[str, tuple[str, str]]) -> Result:
+    """A result on a statement node (a blank node) is reported at the statement's subject, and
+    says which of its statements."""
+    if result.focus not in about:
+        return result
+    subject, predicate = about[result.focus]
+    messages = {
+        lang: f"{_STATEMENT_OF[lang]} <{predicate}>: {text}"
+        for lang, text in result.messages.items()
+    }
+    return Result(**{**result.__dict__, "focus": subject, "messages": messages})
+
+
+_STATEMENT_OF = {"en": "the rdf:Statement of its", "fr": "le rdf:Statement de son énoncé"}
 
 
 def _located(result: Result, sources: Sources) -> Result:

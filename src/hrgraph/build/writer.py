@@ -27,8 +27,10 @@ import pyoxigraph as ox
 
 from hrgraph import __version__, integrity
 from hrgraph.build import feed
+from hrgraph.build.derived import closure, with_statements
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
+from hrgraph.build.dictionary import files as dictionary_files
 from hrgraph.build.sources import (
     GRAPH_BASE,
     Sources,
@@ -159,7 +161,7 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
             echo(f"release {version} is up to date")
             return BuildResult(version, target, built=False, timings=steps.timings)
         with steps("parse", "reading sources"):
-            sources = load_sources(settings)
+            sources = with_statements(load_sources(settings))
         with steps("validate", f"validating {sources.count()} triples against the shapes"):
             report = validate(sources)
         if not report.conforms:
@@ -237,13 +239,14 @@ def _write(
     base = settings.base_iri
     prefixes = {p: _rebase_iri(ns, base) for p, ns in sorted(sources.prefixes.items()) if p}
     with steps("serialize", "writing dumps, tables and descriptions"):
-        quads = sorted(rebase(sources.quads(), base), key=_order)
+        quads = sorted(rebase([*sources.quads(), *closure(sources)], base), key=_order)
         moment = _moment()
         entries = [
             _dump(work, name, fmt, media, gz, title, quads, prefixes)
             for name, fmt, media, gz, title in DUMPS
         ]
         entries += _tables(work, quads, prefixes)
+        entries += [_write_file(work, *f) for f in dictionary_files(quads, prefixes, version)]
         report_quads = report_to_quads(report.results, base)
         entries.append(
             _write_file(

@@ -252,6 +252,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Modifiées (les propriétés qui ont changé)",
     },
     "changes_formats": {"en": "Also as", "fr": "Aussi en"},
+    # the data dictionary (/ontology): the model's texts come from the release
+    "dictionary_title": {
+        "en": "Ontology and data dictionary",
+        "fr": "Ontologie et dictionnaire de données",
+    },
+    "dictionary_ontology_iri": {"en": "Ontology IRI", "fr": "IRI de l'ontologie"},
+    "dictionary_version_iri": {"en": "version", "fr": "version"},
+    "dictionary_download": {"en": "This dictionary as", "fr": "Ce dictionnaire en"},
+    "dictionary_rdf": {"en": "The ontology as", "fr": "L'ontologie en"},
 }
 
 

@@ -98,8 +98,10 @@ def build_index(release: Release) -> Index:
 
 LABELS_QUERY = """SELECT DISTINCT ?s ?l WHERE {
   ?s rdfs:label|skos:prefLabel ?l FILTER(isIRI(?s) && isLiteral(?l)) }"""
+#: The asserted type only (a need is not also a finding here; graph/inferred says it is).
 TYPES_QUERY = """SELECT DISTINCT ?s ?t WHERE {{
-  ?s a ?t FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}id/")) }}"""
+  ?s a ?t FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}id/"))
+  FILTER NOT EXISTS {{ GRAPH <{base}graph/inferred> {{ ?s a ?t }} }} }}"""
 TEXTS_QUERY = """SELECT DISTINCT ?s ?d WHERE {{
   ?s dct:description|skos:definition ?d FILTER(STRSTARTS(STR(?s), "{base}id/")) }}"""
 SUMMARIES_QUERY = """SELECT DISTINCT ?s ?v ?min ?max ?unit ?date WHERE {

@@ -22,7 +22,7 @@ from hrgraph.pages.parts import (
     source_key,
     text_key,
 )
-from hrgraph.vocab import DCT, RDF_TYPE, RDFS, SCHEMA, SKOS
+from hrgraph.vocab import DCT, INFERRED_PATH, RDF_TYPE, RDFS, SCHEMA, SKOS
 
 #: Shown elsewhere on a resource page than in its table of details.
 NOT_IN_DETAILS = frozenset(
@@ -112,9 +112,13 @@ class ResourcePage:
         return next((g for g in self.groups if g.anchor == kind), None)
 
 
+#: What the curators wrote: the closure the release adds (graph/inferred: superclasses,
+#: superproperties) would repeat each fact under its broader names.
 FACTS_QUERY = """SELECT DISTINCT ?dir ?p ?o WHERE {{
-  {{ <{iri}> ?p ?o BIND("out" AS ?dir) }}
-  UNION {{ ?o ?p <{iri}> FILTER(isIRI(?o)) BIND("in" AS ?dir) }} }}"""
+  {{ <{iri}> ?p ?o BIND("out" AS ?dir)
+     FILTER NOT EXISTS {{ GRAPH <{inferred}> {{ <{iri}> ?p ?o }} }} }}
+  UNION {{ ?o ?p <{iri}> FILTER(isIRI(?o)) BIND("in" AS ?dir)
+     FILTER NOT EXISTS {{ GRAPH <{inferred}> {{ ?o ?p <{iri}> }} }} }} }}"""
 SOURCES_QUERY = """SELECT DISTINCT ?item ?src ?url ?doc WHERE {{
   {{ BIND(<{iri}> AS ?item) }} UNION {{ ?item ?p <{iri}> FILTER(isIRI(?item)) }}
   ?item dct:source ?src .
@@ -146,7 +150,8 @@ class Builder(Linker):
         self.iri = iri
 
     def query(self, template: str) -> Rows:
-        return select(self.release, template.format(iri=self.iri))
+        inferred = self.release.base_iri + INFERRED_PATH
+        return select(self.release, template.format(iri=self.iri, inferred=inferred))
 
     def build(self, path: str) -> ResourcePage:
         kind = self.index.kind(self.iri)

@@ -57,6 +57,9 @@ MEDIA_TYPES: dict[str, str] = {
     ".trig": "application/trig",
     ".csv": "text/csv",
     ".json": "application/json",
+    ".md": "text/markdown",
+    # the data dictionary: self-contained, written by the builder (no user text in it)
+    ".html": "text/html",
     "SHA256SUMS": "text/plain",
 }
 

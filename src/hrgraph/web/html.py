@@ -13,7 +13,7 @@ from hrgraph.engine.interface import QueryAnswer
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import etag_of
 from hrgraph.errors import BadRequestError
-from hrgraph.pages import dataset, document, home, i18n, resource, search
+from hrgraph.pages import dataset, dictionary, document, home, i18n, resource, search
 from hrgraph.web.http import answer, not_modified, publisher_of
 from hrgraph.web.service import schema_org
 
@@ -102,7 +102,13 @@ def resource_page(
 def document_page(
     request: Request, release: Release, iri: str, path: str, query: str, headers: dict[str, str]
 ) -> Response:
-    """The page of a document; `query` is the SELECT of its rows."""
+    """The page of a document; `query` is the SELECT of its rows. The ontology's is its data
+    dictionary (pages.dictionary), unless its release has none (built before it)."""
+    if path == "ontology" and dictionary.available(release):
+        return _page(
+            request, release, ("dictionary", path), headers,
+            lambda lang: dictionary.render(release, iri, path, lang),
+        )  # fmt: skip
     return _page(
         request, release, ("page", path), headers,
         lambda lang: document.render(release, iri, path, query, lang),

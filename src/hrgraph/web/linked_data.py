@@ -3,7 +3,8 @@ request path maps onto the base: GET /id/city/whitehorse is <{base}id/city/white
 
 What a resource IRI returns is its *description*: every triple with it as subject, one level of
 blank nodes below those (a concise bounded description, CBD), the labels of the IRIs it points to,
-and the triples that point at it from other IRIs (inbound links). Document IRIs return the whole
+the triples that point at it from other IRIs (inbound links), and the rdf:Statement nodes that
+give each of its statements' sources and certainty. Document IRIs return the whole
 document: /ontology (and every /ontology#Term) the ontology graph, /shapes the shapes graphs,
 /graph/... that named graph; /catalog and /dataset the release's DCAT + VoID (description.ttl).
 A browser gets the page of what the path names (web.html; /dataset's carries the schema.org
@@ -40,7 +41,8 @@ REPRESENTATIONS: tuple[str, ...] = (
 #: Characters that cannot appear in a SPARQL IRIREF: a path holding one is no IRI of ours.
 _NOT_IN_IRI = frozenset('<>"{}|^`\\ ') | frozenset(chr(c) for c in range(0x21))
 
-PREFIXES = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
@@ -128,7 +130,7 @@ def construct(target: Target) -> str:
         PREFIXES
         + f"""CONSTRUCT {{
   {iri} ?p ?o . ?o ?bp ?bo . ?o rdfs:label ?label . ?o skos:prefLabel ?pref .
-  ?s ?ip {iri} . ?s rdfs:label ?slabel .
+  ?s ?ip {iri} . ?s rdfs:label ?slabel . ?statement ?sp ?so .
 }} WHERE {{
   {{ {iri} ?p ?o
     OPTIONAL {{ ?o ?bp ?bo FILTER(isBlank(?o)) }}
@@ -136,6 +138,8 @@ def construct(target: Target) -> str:
     OPTIONAL {{ ?o skos:prefLabel ?pref FILTER(isIRI(?o)) }}
   }} UNION {{
     ?s ?ip {iri} FILTER(isIRI(?s)) OPTIONAL {{ ?s rdfs:label ?slabel }}
+  }} UNION {{
+    ?statement rdf:subject {iri} ; ?sp ?so FILTER(isBlank(?statement))
   }}
 }}"""
     )
