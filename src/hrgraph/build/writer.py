@@ -161,11 +161,12 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
             echo(f"release {version} is up to date")
             return BuildResult(version, target, built=False, timings=steps.timings)
         with steps("parse", "reading sources"):
-            sources = with_statements(load_sources(settings))
+            sources = load_sources(settings)
         with steps("validate", f"validating {sources.count()} triples against the shapes"):
             report = validate(sources)
         if not report.conforms:
             raise NonConformingError(report)
+        sources = with_statements(sources)
         _remove_stale(releases)
         _write_release(target, sources, report, settings, digest, steps)
         switch_current(releases, version, replace=True)  # servers notice a rebuilt version too
