@@ -403,3 +403,30 @@ def test_a_document_page_is_titled_in_its_language(
     assert soup.title is not None and title in soup.title.text
     heading = soup.find("h1")
     assert heading is not None and title in heading.text
+
+
+@pytest.mark.parametrize(
+    ("path", "dated"),
+    [
+        ("/id/program/whitehorse-outreach-van", True),
+        ("/id/organization/mainline-needle-exchange", True),
+        ("/id/city/halifax", True),
+        ("/id/practice/safer-crack-kits", False),
+        ("/id/lesson/peer-and-lived-experience-staffing", False),
+    ],
+)
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_service_pages_say_the_facts_are_of_2007_08(
+    client: httpx.Client, path: str, dated: bool, lang: str
+) -> None:
+    """People seeking services read that programs, organizations and cities are described as
+    the 2007-08 study found them (issue 11, item 4); a schedule is the visit's."""
+    page = soup_of(get(client, f"{path}?lang={lang}"))
+    note = page.find(class_="dated")
+    assert (note is not None) == dated
+    if note is not None:
+        assert note.get("role") == "note"
+        assert ("2007\u201308" if lang == "en" else "2007-2008") in note.get_text()
+    if path.endswith("outreach-van"):
+        label = {"en": "schedule at the time of the visit", "fr": "horaire au moment de la visite"}
+        assert label[lang] in visible_text(page)

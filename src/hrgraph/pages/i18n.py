@@ -108,6 +108,19 @@ STRINGS: dict[str, dict[str, str]] = {
     "view_online": {"en": "view online", "fr": "consulter en ligne"},
     "in_document": {"en": "in", "fr": "dans"},
     "uncertain": {"en": "Uncertain", "fr": "Incertain"},
+    # on program, organization and city pages: the facts are the 2007-08 study's
+    "dated_note": {
+        "en": "This page describes what the Learning from Each Other study found in 2007\u201308. "
+        "Programs, services, hours and contacts may have changed since: check with the "
+        "organization before you rely on them.",
+        "fr": "Cette page décrit ce que l'étude Partager nos connaissances a constaté en "
+        "2007-2008. Les programmes, les services, les horaires et les coordonnées ont pu "
+        "changer depuis\u00a0: vérifiez auprès de l'organisme avant de vous y fier.",
+    },
+    "schedule_then": {
+        "en": "schedule at the time of the visit",
+        "fr": "horaire au moment de la visite",
+    },
     "uncertain_note": {
         "en": "The sources are not sure about this item.",
         "fr": "Les sources ne sont pas certaines de cet élément.",

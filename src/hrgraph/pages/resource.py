@@ -187,10 +187,16 @@ class Builder(Linker):
             if predicate not in NOT_IN_DETAILS:
                 grouped.setdefault(predicate, []).append(self.term(row, "o"))
         facts = [
-            Fact(p, self.predicate_label(p), sorted(set(self.in_language(links)), key=text_key))
+            Fact(p, self.fact_label(p), sorted(set(self.in_language(links)), key=text_key))
             for p, links in grouped.items()
         ]
         return sorted(facts, key=self.detail_rank)
+
+    def fact_label(self, predicate: str) -> str:
+        """A schedule is the one of the site visit (2007-08): its label says so."""
+        if predicate == self.ontology + "schedule":
+            return i18n.strings(self.lang)["schedule_then"]
+        return self.predicate_label(predicate)
 
     def detail_rank(self, fact: Fact) -> tuple[int, str]:
         local = fact.predicate.removeprefix(self.ontology)
