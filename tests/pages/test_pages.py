@@ -4,6 +4,7 @@ assets of their own server. Checked with BeautifulSoup against the session's rea
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
@@ -131,6 +132,8 @@ def check_resource(client: httpx.Client, iri: str, names: dict[str, str], lang: 
         failures.append(f"{path} {lang}: <h1> {h1!r}")
     if BASE in visible_text(page):
         failures.append(f"{path} {lang}: a raw IRI in the text")
+    if lang == "fr":
+        failures += [f"{path} fr: {p}" for p in french_typography(page)]
     failures += [f"{path} {lang}: {p}" for p in link_problems(page, path, lang)]
     kind = iri[len(BASE) :].split("/")[1]
     sources = page.find(id="sources")
@@ -138,6 +141,25 @@ def check_resource(client: httpx.Client, iri: str, names: dict[str, str], lang: 
     if kind in SOURCED and not cited:
         failures.append(f"{path} {lang}: no source link")
     return failures
+
+
+#: A colon, semicolon, question or exclamation mark straight after a letter, digit or closing
+#: mark: French sets a (no-break) space before them.
+_TIGHT = re.compile(r"[\w)»\]][:;?!](?=\s|$)")
+
+
+def french_typography(page: BeautifulSoup) -> list[str]:
+    """French spacing in the interface and texts of a French page (code, IRIs, queries and
+    English passages marked lang="en" aside)."""
+    copy = BeautifulSoup(str(page), "html.parser")
+    for skipped in copy.find_all(["script", "style", "head", "code", "pre", "textarea"]):
+        skipped.decompose()
+    for english in copy.find_all(attrs={"lang": "en"}):
+        if english.name != "html":
+            english.decompose()
+    text = copy.get_text(" ")
+    return sorted({f"no space before {m.group()[-1]!r} in …{text[max(0, m.start() - 30) : m.end()]}"
+                   for m in _TIGHT.finditer(text)})  # fmt: skip
 
 
 def link_problems(page: BeautifulSoup, path: str, lang: str) -> list[str]:
@@ -430,3 +452,44 @@ def test_service_pages_say_the_facts_are_of_2007_08(
     if path.endswith("outreach-van"):
         label = {"en": "schedule at the time of the visit", "fr": "horaire au moment de la visite"}
         assert label[lang] in visible_text(page)
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/id/program/no-such-program", 404, {"en": "Page not found", "fr": "Page introuvable"}),
+        (
+            "/sparql?query=SELEC",
+            400,
+            {
+                "en": "The request could not be answered",
+                "fr": "La requête n'a pas pu recevoir de réponse",
+            },
+        ),
+    ],
+    ids=["404", "400"],
+)
+@pytest.mark.parametrize("how", ["lang", "accept-language"])
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_error_pages_speak_the_pages_language(
+    client: httpx.Client, path: str, status: int, title: dict[str, str], how: str, lang: str
+) -> None:
+    """A browser's error page is in its language (by ?lang= or Accept-Language), says what to do
+    next with links on, and keeps the server's message as the technical detail (issue 11)."""
+    headers = {"Accept": BROWSER_ACCEPT}
+    if how == "lang":
+        path += ("&" if "?" in path else "?") + f"lang={lang}"
+    else:
+        headers["Accept-Language"] = f"{lang},en;q=0.5" if lang == "fr" else "en"
+    response = client.get(path, headers=headers)
+    assert response.status_code == status
+    page = soup_of(response)
+    assert page.html is not None and page.html.get("lang") == lang
+    assert page.h1 is not None and page.h1.get_text(strip=True) == title[lang]
+    assert page.find("a", href=f"/?lang={lang}") is not None
+    detail = page.find("p", lang="en")
+    assert detail is not None and detail.get_text(strip=True)  # the server's message
+    assert str(status) in page.get_text()

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 from conftest import serve_in_thread
 from hrgraph.config import Settings
 from hrgraph.engine.embedded import GENERAL, EmbeddedEngine
+from hrgraph.pages import i18n
 from hrgraph.web.app import create_app
 from support import HUNGRY, RUNAWAY, busy_worker, cpu_ticks, gone, wait_until
 
@@ -69,7 +70,9 @@ def assert_error(
     elif fmt == "html":
         assert response.headers["content-type"].startswith("text/html")
         page = BeautifulSoup(response.text, "html.parser")
-        assert page.h1 is not None and page.h1.get_text() == f"{status}: {code}"
+        title, _ = i18n.error_text(status, "en")
+        assert page.h1 is not None and page.h1.get_text() == title
+        assert page.find("code", string=f"{status} {code}") is not None
         message = page.get_text()
         if setting:
             assert page.find("code", string=setting) is not None

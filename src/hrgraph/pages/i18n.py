@@ -107,7 +107,24 @@ STRINGS: dict[str, dict[str, str]] = {
     "source": {"en": "Source", "fr": "Source"},
     "view_online": {"en": "view online", "fr": "consulter en ligne"},
     "in_document": {"en": "in", "fr": "dans"},
+    # French sets a no-break space before a colon
+    "colon": {"en": ":", "fr": "\u00a0:"},
     "uncertain": {"en": "Uncertain", "fr": "Incertain"},
+    # error pages: what happened, in plain words, and what to do next (the server's own
+    # message, in English, follows as the technical detail)
+    "error_details": {"en": "Technical details", "fr": "Détails techniques"},
+    "error_position": {
+        "en": "Line {line}, column {column}.",
+        "fr": "Ligne {line}, colonne {column}.",
+    },
+    "error_setting": {
+        "en": "The limit is the server setting",
+        "fr": "La limite est le réglage du serveur",
+    },
+    "error_suggestions": {"en": "Did you mean:", "fr": "Vouliez-vous dire\u00a0:"},
+    "error_query": {"en": "Your query", "fr": "Votre requête"},
+    "error_home": {"en": "Home page", "fr": "Page d'accueil"},
+    "error_search": {"en": "Search", "fr": "Recherche"},
     # on program, organization and city pages: the facts are the 2007-08 study's
     "dated_note": {
         "en": "This page describes what the Learning from Each Other study found in 2007\u201308. "
@@ -275,6 +292,122 @@ STRINGS: dict[str, dict[str, str]] = {
     "dictionary_download": {"en": "This dictionary as", "fr": "Ce dictionnaire en"},
     "dictionary_rdf": {"en": "The ontology as", "fr": "L'ontologie en"},
 }
+
+
+#: Error pages by status: a title and what to do next (the 4xx/5xx fallback for the others).
+ERRORS: dict[int, dict[str, tuple[str, str]]] = {
+    400: {
+        "en": (
+            "The request could not be answered",
+            "Correct the address or the query: the details below say what is wrong and where.",
+        ),
+        "fr": (
+            "La requête n'a pas pu recevoir de réponse",
+            "Corrigez l'adresse ou la requête\u00a0: "
+            "les détails ci-dessous disent ce qui ne va pas et où.",
+        ),
+    },
+    404: {
+        "en": (
+            "Page not found",
+            "Check the address, search for what you need, or start from the home page.",
+        ),
+        "fr": (
+            "Page introuvable",
+            "Vérifiez l'adresse, cherchez ce qu'il vous faut ou repartez de la page d'accueil.",
+        ),
+    },
+    405: {
+        "en": (
+            "This address does not accept that method",
+            "Open the address in a browser, or use GET (or POST for /sparql).",
+        ),
+        "fr": (
+            "Cette adresse n'accepte pas cette méthode",
+            "Ouvrez l'adresse dans un navigateur, ou utilisez GET (ou POST pour /sparql).",
+        ),
+    },
+    406: {
+        "en": (
+            "No format fits what was asked for",
+            "Ask for one of the formats the details list, or open the page in a browser.",
+        ),
+        "fr": (
+            "Aucun format ne correspond à la demande",
+            "Demandez l'un des formats que les "
+            "détails énumèrent, ou ouvrez la page dans un navigateur.",
+        ),
+    },
+    413: {
+        "en": (
+            "The query is too large",
+            "Shorten the query, or download the data and query it on your own machine.",
+        ),
+        "fr": (
+            "La requête est trop longue",
+            "Raccourcissez la requête, ou téléchargez les données "
+            "pour les interroger sur votre ordinateur.",
+        ),
+    },
+    422: {
+        "en": (
+            "The answer would be too large",
+            "Add LIMIT or filters to the query, or download "
+            "the data and query it on your own machine.",
+        ),
+        "fr": (
+            "La réponse serait trop volumineuse",
+            "Ajoutez LIMIT ou des filtres à la requête, "
+            "ou téléchargez les données pour les interroger sur votre ordinateur.",
+        ),
+    },
+    429: {
+        "en": (
+            "Too many queries at once",
+            "Wait for your other queries to finish, then try again.",
+        ),
+        "fr": (
+            "Trop de requêtes à la fois",
+            "Attendez la fin de vos autres requêtes, puis réessayez.",
+        ),
+    },
+    502: {
+        "en": (
+            "The query engine did not answer",
+            "Try again in a moment; if it goes on, the server's operator needs to know.",
+        ),
+        "fr": (
+            "Le moteur de requêtes n'a pas répondu",
+            "Réessayez dans un instant\u00a0; si cela "
+            "continue, l'exploitant du serveur doit être prévenu.",
+        ),
+    },
+    503: {
+        "en": (
+            "The server cannot answer this now",
+            "Try again in a moment. A query that ran "
+            "too long needs to be made simpler (fewer patterns, a LIMIT).",
+        ),
+        "fr": (
+            "Le serveur ne peut pas répondre pour l'instant",
+            "Réessayez dans un instant. Une "
+            "requête trop longue doit être simplifiée (moins de motifs, un LIMIT).",
+        ),
+    },
+    500: {
+        "en": ("Something went wrong on the server", "Try again later; the error is logged."),
+        "fr": (
+            "Une erreur s'est produite sur le serveur",
+            "Réessayez plus tard\u00a0; l'erreur est consignée.",
+        ),
+    },
+}
+
+
+def error_text(status: int, lang: str) -> tuple[str, str]:
+    """The title of an error page and what to do next, in `lang`."""
+    found = ERRORS.get(status) or ERRORS[400 if status < 500 else 503]
+    return found.get(lang, found[DEFAULT])
 
 
 def strings(lang: str) -> dict[str, str]:

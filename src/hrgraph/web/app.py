@@ -33,7 +33,7 @@ from hrgraph.errors import (
     HrgraphError,
     TooManyQueriesError,
 )
-from hrgraph.pages import templating
+from hrgraph.pages import i18n, templating
 from hrgraph.web import (
     canned,
     downloads,
@@ -248,11 +248,15 @@ def error_response(
         return Response(status_code=status, headers=headers)
     if negotiation.accepts_html(accept):
         # An error may carry the page to show instead (a refused search: the form, and why).
+        lang = i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
+        title, next_step = i18n.error_text(status, lang)
         page = getattr(error, "page", None) or templating.render(
             "error.html",
             None,
-            "en",
+            lang,
             error=body,
+            title=title,
+            next=next_step,
             query=getattr(request.state, "query", None),
             suggestions=getattr(error, "suggestions", []),
         )
