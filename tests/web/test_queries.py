@@ -142,3 +142,12 @@ def test_listing(client: httpx.Client) -> None:
     assert html.headers["content-type"].startswith("text/html")
     assert "Services offerts dans une ville" in html.text
     assert 'href="/queries/city-services"' in html.text
+    # the parameters are explained in the page's language too (issue 11, item 7)
+    assert services["params"][0]["docs"] == {
+        "en": "IRI of an hr:City",
+        "fr": "IRI d'une hr:City (ville)",
+    }
+    assert "IRI d&#39;une hr:City (ville)" in html.text or "IRI d'une hr:City (ville)" in html.text
+    assert "language of the labels" not in html.text and "par défaut" in html.text
+    english = client.get("/queries/", headers={"Accept": BROWSER, "Accept-Language": "en"})
+    assert "language of the labels: en or fr" in english.text

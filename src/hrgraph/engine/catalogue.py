@@ -12,6 +12,8 @@ subset: each value a JSON string), then full PREFIX lines, then the query:
     #+   - city: "https://w3id.org/hrgraph/id/city/whitehorse"
     #+ params:
     #+   - city: "IRI of an hr:City"
+    #+ params_fr:
+    #+   - city: "IRI d'une hr:City (ville)"
 
 and binds each parameter's default in its text with a one-value block, `VALUES ?city { city:x }`.
 A value from a URL is checked against what the release holds (an IRI must name an instance of
@@ -25,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -44,12 +46,14 @@ _CLASS = re.compile(r"IRI of an? (\w+:\w+)")
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter of a canned query: an IRI of a class (`cls`) or a language (`cls` empty)."""
+    """A parameter of a canned query: an IRI of a class (`cls`) or a language (`cls` empty);
+    `docs` says what it is, by language (`doc`: in English)."""
 
     name: str
     doc: str
     default: str
     cls: str = ""
+    docs: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_language(self) -> bool:
@@ -85,11 +89,13 @@ def parse(name: str, text: str) -> CannedQuery:
     header = decorators(text)
     title = {"en": _text(header, "summary"), "fr": _text(header, "summary_fr")}
     description = {"en": _text(header, "description"), "fr": _text(header, "description_fr")}
-    defaults = _items(header, "defaults")
+    defaults, french = _items(header, "defaults"), _items(header, "params_fr")
     params = []
     for param, doc in _items(header, "params").items():
         cls = _CLASS.search(doc)
-        params.append(Param(param, doc, defaults.get(param, ""), cls.group(1) if cls else ""))
+        docs = {"en": doc, "fr": french.get(param, doc)}
+        default = defaults.get(param, "")
+        params.append(Param(param, doc, default, cls.group(1) if cls else "", docs))
     return CannedQuery(name, text, title, description, tuple(params))
 
 

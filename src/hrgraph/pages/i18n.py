@@ -107,6 +107,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "source": {"en": "Source", "fr": "Source"},
     "view_online": {"en": "view online", "fr": "consulter en ligne"},
     "in_document": {"en": "in", "fr": "dans"},
+    "default_value": {"en": "default", "fr": "par défaut"},
     # French sets a no-break space before a colon
     "colon": {"en": ":", "fr": "\u00a0:"},
     "uncertain": {"en": "Uncertain", "fr": "Incertain"},

@@ -64,7 +64,10 @@ def describe(query: CannedQuery) -> dict[str, object]:
         "url": query.url(),
         "title": dict(query.title),
         "description": dict(query.description),
-        "params": [{"name": p.name, "doc": p.doc, "default": p.default} for p in query.params],
+        "params": [
+            {"name": p.name, "doc": p.doc, "docs": dict(p.docs), "default": p.default}
+            for p in query.params
+        ],
         "query": query.text,
     }
 
