@@ -493,3 +493,24 @@ def test_error_pages_speak_the_pages_language(
     detail = page.find("p", lang="en")
     assert detail is not None and detail.get_text(strip=True)  # the server's message
     assert str(status) in page.get_text()
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_sources_are_numbered_footnotes(client: httpx.Client, lang: str) -> None:
+    """Items cite their sources by number; one numbered list at the bottom holds each source
+    once and says whose page numbers they are (issue 11, item 5)."""
+    page = soup_of(get(client, f"/id/practice/safer-crack-kits?lang={lang}"))
+    section = page.find(id="sources")
+    assert section is not None
+    listed = section.find_all("li", id=lambda i: bool(i) and i.startswith("source-"))
+    numbers = [int(li["id"].removeprefix("source-")) for li in listed]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) > 3
+    assert len({li.get_text(" ", strip=True) for li in listed}) == len(listed)  # each once
+    note = section.find(class_="note")
+    assert note is not None and ("French edition" if lang == "en" else "édition française") in (
+        note.get_text()
+    )
+    refs = [a["href"] for a in page.find_all("a", class_="fn")]
+    assert refs and {f"#source-{n}" for n in numbers} >= set(refs)
+    for cite in page.find_all(class_="cite"):
+        assert cite.find("a", rel="external") is None  # no citation chain under an item

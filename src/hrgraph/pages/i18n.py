@@ -108,6 +108,15 @@ STRINGS: dict[str, dict[str, str]] = {
     "view_online": {"en": "view online", "fr": "consulter en ligne"},
     "in_document": {"en": "in", "fr": "dans"},
     "default_value": {"en": "default", "fr": "par défaut"},
+    "sources_note": {
+        "en": "Page numbers are those of the online viewer of the report's French edition "
+        "(Partager nos connaissances), in the copy named; a printed page is given where it is "
+        "known. Every statement's own source is in this page's data (rdf:Statement).",
+        "fr": "Les numéros de page sont ceux de la visionneuse en ligne de l'édition française du "
+        "rapport (Partager nos connaissances), dans la copie nommée\u00a0; la page imprimée est "
+        "donnée quand elle est connue. La source propre à chaque énoncé est dans les données de "
+        "cette page (rdf:Statement).",
+    },
     # French sets a no-break space before a colon
     "colon": {"en": ":", "fr": "\u00a0:"},
     "uncertain": {"en": "Uncertain", "fr": "Incertain"},

@@ -21,6 +21,21 @@ class Source:
     link: Link
     document: Link | None = None
     online: list[Link] = field(default_factory=list)
+    number: int = 0  # its footnote on the page (`footnotes`)
+
+
+def footnotes(sources: Iterable[Source]) -> list[Source]:
+    """Number the sources of a page, first cited first, one number per cited page or document
+    (every Source object of it gets the number); the list to print, in order."""
+    numbers: dict[str, int] = {}
+    listed: list[Source] = []
+    for source in sources:
+        key = source.link.href or source.link.text
+        if key not in numbers:
+            numbers[key] = len(numbers) + 1
+            listed.append(source)
+        source.number = numbers[key]
+    return listed
 
 
 @dataclass

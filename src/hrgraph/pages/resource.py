@@ -4,6 +4,7 @@ document its page-level citations; built in one language from the index and a fe
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
 
@@ -16,6 +17,7 @@ from hrgraph.pages.parts import (
     Item,
     Linker,
     Source,
+    footnotes,
     group_rank,
     item_key,
     normalise,
@@ -104,6 +106,17 @@ class ResourcePage:
     learning: list[Group] = field(default_factory=list)
     mappings: list[Match] = field(default_factory=list)
     citations: list[PageCitation] = field(default_factory=list)
+    #: every source cited on the page, numbered (`Source.number`): the list at the bottom
+    footnotes: list[Source] = field(default_factory=list)
+
+    def cited(self) -> Iterator[Source]:
+        """The page's sources in reading order: its own, then its items' and their lessons'."""
+        yield from self.sources
+        for group in (*self.groups, *self.learning):
+            for item in group.items:
+                yield from item.sources
+                for lesson in item.lessons:
+                    yield from lesson.sources
 
     def fact(self, predicate: str) -> Fact | None:
         return next((f for f in self.facts if f.predicate == predicate), None)
@@ -178,6 +191,7 @@ class Builder(Linker):
             page.mappings = self.mappings()
         if kind == "document":
             page.citations = self.citations()
+        page.footnotes = footnotes(page.cited())
         return page
 
     def facts(self, rows: Rows) -> list[Fact]:
