@@ -514,3 +514,12 @@ def test_sources_are_numbered_footnotes(client: httpx.Client, lang: str) -> None
     assert refs and {f"#source-{n}" for n in numbers} >= set(refs)
     for cite in page.find_all(class_="cite"):
         assert cite.find("a", rel="external") is None  # no citation chain under an item
+
+
+def test_curators_notes_follow_the_facts(client: httpx.Client) -> None:
+    """A curator's note (what is left out and why) comes after the details it is about, not
+    before them (issue 11, item 8)."""
+    page = soup_of(get(client, "/id/program/whitehorse-outreach-van?lang=en"))
+    headings = [h.get("id") for h in page.find_all("h2")]
+    assert "h-details" in headings and "h-notes" in headings
+    assert headings.index("h-details") < headings.index("h-notes")
