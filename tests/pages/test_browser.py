@@ -342,6 +342,15 @@ def test_run_an_example_query_and_download_the_csv(browser: Browser) -> None:
         )
         examples = browser.driver.find_elements(By.CSS_SELECTOR, "#gallery .wb-example")
         assert examples, "the gallery is empty"
+        # the element that takes the keys has an accessible name (CodeMirror's hidden textarea,
+        # or the plain textarea with its <label>)
+        named = browser.driver.execute_script(
+            "var cm = document.querySelector('.CodeMirror textarea');"
+            "if (cm) { return cm.getAttribute('aria-label') || ''; }"
+            "var t = document.getElementById('query');"
+            "return t && document.querySelector('label[for=query]') ? 'label' : '';"
+        )
+        assert named, "the query editor's input has no accessible name"
 
     with browser.step("results"):
         # An example from the gallery, loaded into the editor, then the Run button.

@@ -79,7 +79,9 @@
         "Tab": false,
         "Shift-Tab": false
       },
-      hintOptions: { hint: prefixHint, completeSingle: false }
+      hintOptions: { hint: prefixHint, completeSingle: false },
+      // the element that takes the keys gets the editor's name (axe: an input needs one)
+      screenReaderLabel: T.query
     });
     editor.getWrapperElement().setAttribute("aria-label", T.query);
     editor.on("inputRead", function (cm, change) {
