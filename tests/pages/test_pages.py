@@ -523,3 +523,17 @@ def test_curators_notes_follow_the_facts(client: httpx.Client) -> None:
     headings = [h.get("id") for h in page.find_all("h2")]
     assert "h-details" in headings and "h-notes" in headings
     assert headings.index("h-details") < headings.index("h-notes")
+
+
+def test_item_relations_are_said_only_where_they_differ(client: httpx.Client) -> None:
+    """On a city page every program has the city as its city: no "— city" under each; where a
+    group's items point here in different ways, each says how (issue 11, item 8)."""
+    city = soup_of(get(client, "/id/city/halifax?lang=en"))
+    programs = city.find(id="h-program")
+    assert programs is not None
+    assert programs.find_parent("section").find(class_="detail") is None
+    organization = soup_of(get(client, "/id/organization/mainline-needle-exchange?lang=en"))
+    heading = organization.find(id="h-program")
+    assert heading is not None
+    details = heading.find_parent("section").find_all(class_="detail")
+    assert len({d.get_text(strip=True) for d in details}) > 1

@@ -236,10 +236,13 @@ class Builder(Linker):
             members.setdefault(key, {}).setdefault(subject, set()).add(predicate)
         groups = []
         for key in sorted(members, key=group_rank):
+            # Say how an item points here only where the group's items differ in it: "Programs"
+            # on a city page all have it as their city, and "— city" says nothing more.
+            same = len({frozenset(p) for p in members[key].values()}) == 1
             items = [
                 self.item(
                     subject,
-                    ", ".join(sorted(self.predicate_label(p) for p in predicates)),
+                    "" if same else ", ".join(sorted(self.predicate_label(p) for p in predicates)),
                     sources.get(subject) if self.index.kind(subject) in SOURCED_KINDS else None,
                 )
                 for subject, predicates in members[key].items()
