@@ -122,9 +122,9 @@ def sources_read_once() -> Iterator[None]:
             parsed[key] = load(settings, *args)
         return parsed[key]
 
-    def check_once(sources: Any) -> Any:
+    def check_once(sources: Any, *built: Any) -> Any:
         if id(sources) not in reports:
-            reports[id(sources)] = check(sources)
+            reports[id(sources)] = check(sources, *built)
         return reports[id(sources)]
 
     with pytest.MonkeyPatch.context() as patch:

@@ -163,10 +163,11 @@ def build(settings: Settings, echo: Echo = lambda _: None) -> BuildResult:
         with steps("parse", "reading sources"):
             sources = load_sources(settings)
         with steps("validate", f"validating {sources.count()} triples against the shapes"):
-            report = validate(sources)
+            built = with_statements(sources)  # derived once: checked here, published below
+            report = validate(sources, built)
         if not report.conforms:
             raise NonConformingError(report)
-        sources = with_statements(sources)
+        sources = built
         _remove_stale(releases)
         _write_release(target, sources, report, settings, digest, steps)
         switch_current(releases, version, replace=True)  # servers notice a rebuilt version too
