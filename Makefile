@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup run build validate test lint browser clients bench bench-build bench-http bench-reliability bench-workers clean
+.PHONY: setup run build validate test lint browser nginx virtuoso clients bench bench-build bench-http bench-reliability bench-workers clean
 
 $(STAMP): pyproject.toml web/assets.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,36 @@ browser:
 	apt-get update && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
 
+# Debian's nginx for tests/web/test_replicas.py (replicas behind a load balancer; the test runs
+# its own nginx with deploy/nginx.conf, never the system's service). Installed when missing, which
+# needs root; a no-op once it is there.
+NGINX := /usr/sbin/nginx
+
+nginx:
+	@if [ -x $(NGINX) ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make nginx: $(NGINX) is missing. As root, run:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends nginx" >&2; \
+	  exit 1; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx
+
+# A real Virtuoso for tests/engine/test_virtuoso.py and test_portability.py (the tests start their
+# own, on free loopback ports), from Debian's package. Installed when missing, which needs root; a
+# no-op once it is there.
+VIRTUOSO := /usr/bin/virtuoso-t
+
+virtuoso:
+	@if [ -x $(VIRTUOSO) ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make virtuoso: $(VIRTUOSO) is missing. As root, run:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends virtuoso-opensource" >&2; \
+	  exit 1; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource
+
 # Real clients the tests run (tests/clients/package.json, pinned by its package-lock.json): the
 # LDES client of the TREE community group reads the change feed. Needs Node.js and npm (from
 # Debian's packages when missing, which needs root); a no-op once installed.
@@ -66,7 +96,7 @@ $(CLIENTS): tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $(CLIENTS)
 
-test: lint browser clients
+test: lint browser clients nginx virtuoso
 	$(BIN)/pytest
 
 # Both benchmarks; results in BENCHMARKS.md. bench-http needs wrk (apt-get install wrk) and

@@ -13,6 +13,8 @@ import httpx
 import pytest
 import uvicorn
 
+# The real Chromium of the browser tests (tests/browsing.py): one per test process.
+from browsing import browser, chromium  # noqa: F401
 from hrgraph.config import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -30,10 +32,12 @@ TIMING = {
     "engine/test_embedded.py",
     "engine/test_release_switch.py",
     "engine/test_remote.py",
+    "engine/test_virtuoso.py",
     "web/test_connections.py",
     "web/test_event_loop.py",
     "web/test_lifecycle.py",
     "web/test_limits.py",
+    "web/test_replicas.py",
 }
 #: Large files of independent tests on the session's fixtures alone: spread test by test.
 SPREAD = {"test_shapes.py", "pages/test_pages.py", "web/test_linked_data.py"}

@@ -178,3 +178,162 @@ SH_PARAMETERS = tuple(
         "in",
     ]
 )
+
+
+# --- real remote SPARQL servers (tests/engine/test_remote.py, test_virtuoso.py, -------------------
+# --- test_portability.py): each started on free loopback ports and killed whatever happens ------
+
+
+def oxigraph_binary() -> str:
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    assert found, "the Oxigraph server is missing: pip install the `oxigraph` package"
+    return found
+
+
+def wait_answering(url: str, process: Any, what: str, patience: float = 120.0) -> None:
+    """Until `url` answers HTTP at all; fails if `process` (a Popen) exits first."""
+    import httpx
+
+    give_up = time.monotonic() + patience
+    while True:
+        assert process.poll() is None, f"{what} exited at start"
+        assert time.monotonic() < give_up, f"{what} did not answer at {url}"
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            threading.Event().wait(0.05)
+
+
+@contextlib.contextmanager
+def killed_at_end(process: Any) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        process.kill()
+        process.wait()
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path, timeout_s: str) -> Iterator[str]:
+    """A real Oxigraph server over `location`, its own query time limit `timeout_s`; its URL."""
+    import subprocess
+
+    port = free_port()
+    command = [oxigraph_binary(), "serve", "--location", str(location)]
+    command += ["--bind", f"127.0.0.1:{port}", "--timeout-s", timeout_s]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    with killed_at_end(process):
+        wait_answering(url, process, "the Oxigraph server")
+        yield url
+
+
+VIRTUOSO = Path("/usr/bin/virtuoso-t")
+ISQL = Path("/usr/bin/isql-vt")
+VIRTUOSO_HINT = (
+    "the Virtuoso tests need Debian's virtuoso-opensource: run `make virtuoso` (as root it runs "
+    "`apt-get update && apt-get install -y --no-install-recommends virtuoso-opensource`)"
+)
+#: Virtuoso's shipped limits (its virtuoso.ini), which the portability matrix runs under.
+VIRTUOSO_ROWS, VIRTUOSO_SECONDS, VIRTUOSO_COST = 10_000, 60, 400
+
+
+class Virtuoso:
+    """A private Virtuoso: its folder (database, virtuoso.ini, load/ for the bulk loader)."""
+
+    def __init__(self, folder: Path, http_port: int, sql_port: int) -> None:
+        self.folder = folder
+        self.url = f"http://127.0.0.1:{http_port}"
+        self.endpoint = f"{self.url}/sparql"
+        self.sql_port = sql_port
+        self.load_dir = folder / "load"
+
+    def isql(self, statements: str) -> str:
+        """Run SQL through isql-vt as dba (the fresh database's default password); its output."""
+        import subprocess
+
+        done = subprocess.run(
+            [str(ISQL), f"127.0.0.1:{self.sql_port}", "dba", "dba", f"exec={statements}"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0 and "*** Error" not in done.stdout + done.stderr, done
+        return done.stdout
+
+    def bulk_load(self, nquads: Path) -> None:
+        """Load one N-Quads file with the bulk loader (its graphs kept; quads of no graph would
+        go to an unused graph) and check that nothing failed."""
+        name = nquads.name
+        self.isql(
+            f"ld_dir('{self.load_dir}', '{name}', 'urn:hrgraph:unused'); rdf_loader_run(); "
+            "checkpoint;"
+        )
+        failed = self.isql(
+            "select count(*) from DB.DBA.load_list where ll_state <> 2 or ll_error is not null;"
+        )
+        assert "\n0\n" in failed.replace(" ", ""), failed
+
+
+def virtuoso_ini(
+    folder: Path, http_port: int, sql_port: int, rows: int, seconds: int, cost: int
+) -> str:
+    return f"""[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+TempStorage = TempDatabase
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DirsAllowed = ., {folder}/load
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+CheckpointInterval = 0
+ThreadsPerQuery = 1
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {folder}
+ServerThreads = 4
+MaxClientConnections = 4
+[SPARQL]
+ResultSetMaxRows = {rows}
+MaxQueryCostEstimationTime = {cost}
+MaxQueryExecutionTime = {seconds}
+"""
+
+
+@contextlib.contextmanager
+def virtuoso_server(
+    folder: Path,
+    rows: int = VIRTUOSO_ROWS,
+    seconds: int = VIRTUOSO_SECONDS,
+    cost: int = VIRTUOSO_COST,
+) -> Iterator[Virtuoso]:
+    """A private Virtuoso with a fresh database in `folder`, under these [SPARQL] limits
+    (ResultSetMaxRows, MaxQueryExecutionTime, MaxQueryCostEstimationTime)."""
+    import subprocess
+
+    assert VIRTUOSO.exists() and ISQL.exists(), VIRTUOSO_HINT
+    http_port, sql_port = free_port(), free_port()
+    (folder / "load").mkdir(parents=True)
+    ini = folder / "virtuoso.ini"
+    ini.write_text(virtuoso_ini(folder, http_port, sql_port, rows, seconds, cost))
+    command = [str(VIRTUOSO), "+foreground", "+configfile", str(ini)]
+    log = (folder / "stdout.log").open("wb")
+    process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    server = Virtuoso(folder, http_port, sql_port)
+    with log, killed_at_end(process):
+        wait_answering(server.endpoint, process, "Virtuoso")
+        yield server

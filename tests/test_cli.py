@@ -92,3 +92,37 @@ def test_build_refuses_violations_with_exit_1(sources: Path, tmp_path: Path) -> 
     assert "program:test-unsourced" in done.stderr
     assert "do not conform" in done.stderr
     assert not (releases / "current").exists()
+
+
+def test_export_writes_every_named_graph_of_the_release(
+    shipped_release: Path, tmp_path: Path
+) -> None:
+    import pyoxigraph as ox
+
+    target = tmp_path / "release.nq"
+    target.write_text("an older export\n")
+    done = run("export", str(target), "--releases", str(shipped_release.parent))
+    assert done.returncode == 0, done.stderr
+    written = list(ox.parse(path=str(target), format=ox.RdfFormat.N_QUADS))
+    store = ox.Store.read_only(str(shipped_release / "store"))
+    named = {q for q in store if not isinstance(q.graph_name, ox.DefaultGraph)}
+    assert set(written) == named and len(written) == len(named) > 10_000
+    assert f"{len(named):,} quads written to {target}" in done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["release.nq"]  # no part file left
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["/no/such/folder/release.nq"], "error: /no/such/folder: no such folder"),
+        (["{tmp}/release.nq", "no-such-version"], "error: no release 'no-such-version'"),
+    ],
+)
+def test_export_that_cannot_run_exits_2(
+    shipped_release: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    done = run("export", *argv, "--releases", str(shipped_release.parent))
+    assert done.returncode == 2
+    assert done.stderr.startswith(message), done.stderr
+    assert not (tmp_path / "release.nq").exists()

@@ -10,6 +10,7 @@ report it), 130 interrupted.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -165,6 +166,23 @@ def verify(version: str | None, **options: Any) -> None:
     if not found.intact:
         raise DamagedReleaseError(release.name, list(found.problems))
     click.echo(f"release {release.name} is intact: {found.files} files match their checksums")
+
+
+@cli.command(epilog=exit_codes())
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("version", required=False)
+@settings_options("releases")
+def export(file: Path, version: str | None, **options: Any) -> None:
+    """Write a release's (default: the current one's) named graphs, every graph the server
+    queries under its own name, to FILE as N-Quads: for a remote engine's bulk loader
+    (Virtuoso's ld_dir) where --remote-store cannot load it. FILE is whole or as it was."""
+    from hrgraph.engine.remote import write_named_graphs
+
+    release = _release(_settings(options).releases, version)
+    if not file.parent.is_dir():
+        raise OSError(errno.ENOENT, "no such folder to write the file in", str(file.parent))
+    quads = write_named_graphs(release, file)
+    _echo(f"release {release.name}: {quads:,} quads written to {file}")
 
 
 @cli.command(epilog=exit_codes())

@@ -40,7 +40,7 @@ says any failure in one line (the CLI, the server's warnings, the downloads' ski
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -117,13 +117,20 @@ class NotFoundError(HrgraphError):
 
 
 class UnknownResourceError(NotFoundError):
-    """No such IRI in the release; carries the closest paths that do exist."""
+    """No such IRI in the release; carries the closest paths that do exist, and their names
+    (path -> language -> label) for the page a browser is shown."""
 
     code = "unknown-resource"
 
-    def __init__(self, message: str, suggestions: Sequence[str]) -> None:
+    def __init__(
+        self,
+        message: str,
+        suggestions: Sequence[str],
+        names: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.suggestions = list(suggestions)
+        self.names = dict(names or {})
 
 
 class QueryError(HrgraphError):
@@ -138,13 +145,16 @@ class QueryError(HrgraphError):
 
 
 class BadRequestError(QueryError):
-    """A malformed request: form body, percent-encoding, content type or charset (400 or 415)."""
+    """A malformed request: form body, percent-encoding, content type or charset (400 or 415).
+    `page`: the page a browser is shown instead of the error page (a form that was refused,
+    with the message, in the page's language)."""
 
     code = "bad-request"
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, page: str | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.page = page
 
 
 class QuerySyntaxError(QueryError):

@@ -31,8 +31,8 @@ from hrgraph.errors import ReleaseError
 #: new release instead of reusing one written by an older builder (2: merged default graph;
 #: 3: store/SHA256SUMS, and "format" in release.json; 4: hrgraph.nt and hrgraph.rdf dumps, table
 #: titles in French; 6: the change feed in feed/; 7: the statement graph, the inferred graph and
-#: the data dictionary).
-RELEASE_FORMAT = "7"
+#: the data dictionary; 8: search.sqlite, the search index).
+RELEASE_FORMAT = "8"
 CURRENT = "current"
 MANIFEST = integrity.MANIFEST
 SUMS = integrity.SUMS

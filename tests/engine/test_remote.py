@@ -4,15 +4,11 @@ against a fake server that sends broken answers."""
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -29,7 +25,7 @@ from hrgraph.errors import (
     QueryTimeoutError,
     ResultTooLargeError,
 )
-from support import COUNT, PLACES, PROGRAMS, WHITEHORSE, free_port
+from support import COUNT, PLACES, PROGRAMS, WHITEHORSE, free_port, oxigraph_server
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Produces no row for ever: the server cancels it at its own --timeout-s. (Not support.RUNAWAY,
@@ -41,13 +37,6 @@ ENDLESS = (
 SERVER_TIMEOUT = "2"  # seconds; the server's own limit, so abandoned queries end
 
 
-def oxigraph_binary() -> str:
-    beside = Path(sys.executable).parent / "oxigraph"
-    found = str(beside) if beside.exists() else shutil.which("oxigraph")
-    assert found, "the Oxigraph server is missing: pip install the `oxigraph` package"
-    return found
-
-
 @pytest.fixture(scope="module")
 def release(shipped_release: Path) -> Path:
     """The release of the shipped sources (the session's: these tests only read it)."""
@@ -57,38 +46,8 @@ def release(shipped_release: Path) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph server on a free loopback port; its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            oxigraph_binary(),
-            "serve",
-            "--location",
-            str(tmp_path_factory.mktemp("oxigraph")),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout-s",
-            SERVER_TIMEOUT,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, process)
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), SERVER_TIMEOUT) as url:
         yield url
-    finally:
-        process.kill()
-        process.wait()
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    while True:
-        assert process.poll() is None, "the Oxigraph server exited at start"
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            threading.Event().wait(0.05)
 
 
 @pytest.fixture(scope="module")

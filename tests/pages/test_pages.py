@@ -346,40 +346,6 @@ def test_static_assets_are_served(client: httpx.Client) -> None:
         assert client.get(str(link["href"])).status_code == 200
 
 
-# --- search ---------------------------------------------------------------------------------
-
-
-def results(client: httpx.Client, query: str, lang: str = "en") -> list[str]:
-    response = client.get("/search", params={"q": query, "lang": lang}, headers={"Accept": BROWSER})
-    assert response.status_code == 200, query
-    page = soup_of(response)
-    assert problems(page) == []
-    return [str(a["href"]) for a in page.select("main ul.items a")]
-
-
-def test_search(client: httpx.Client) -> None:
-    assert any(h.startswith("/id/city/whitehorse") for h in results(client, "Whitehorse"))
-    assert any(h.startswith("/id/city/whitehorse") for h in results(client, "WHITEHORSE", "fr"))
-    accented = results(client, "réduction des méfaits", "fr")
-    assert accented and accented == results(client, "reduction des mefaits", "fr")
-    assert results(client, "zzzqqq") == []
-
-
-def test_search_is_grouped_by_kind(client: httpx.Client) -> None:
-    page = soup_of(client.get("/search", params={"q": "needle"}, headers={"Accept": BROWSER}))
-    headings = [h.get("id") for h in page.select("main section h2")]
-    assert "h-program" in headings and "h-organization" in headings
-
-
-@pytest.mark.parametrize("query", ["", "   ", "x" * 500, "<script>", "%", "\u0000"])
-def test_odd_searches_get_a_message(client: httpx.Client, query: str) -> None:
-    response = client.get("/search", params={"q": query}, headers={"Accept": BROWSER})
-    assert response.status_code in (200, 400)
-    message = soup_of(response).find(class_="message")
-    assert message is not None and message.get_text(strip=True)
-    assert "<script>" not in response.text.replace("&lt;script&gt;", "")
-
-
 # --- languages ------------------------------------------------------------------------------
 
 

@@ -7,12 +7,13 @@ import hashlib
 import importlib.util
 import io
 import json
+import re
 import shutil
 import subprocess
 import tarfile
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -372,3 +373,124 @@ def test_the_workbench_lists_every_predeclared_prefix(
     summary = page.select_one("#prefixes summary").text
     assert str(len(listed)) in summary
     assert ("Préfixes" in summary) == (lang == "fr")
+
+
+# --- issue 11, item 9: the results as people read them ---------------------------------------
+
+
+def run_form(client: httpx.Client, query: str, lang: str = "en") -> BeautifulSoup:
+    page = get_page(client, lang=lang)
+    response = submit(client, page, query)
+    assert response.status_code == 200, response.text[:300]
+    return soup_of(response)
+
+
+def column_cells(page: BeautifulSoup, column: str) -> list[Tag]:
+    headers = [th.get_text() for th in page.select("#results thead th")]
+    return [row.find_all("td")[headers.index(column)] for row in page.select("#results tbody tr")]
+
+
+def test_scroll_areas_are_focusable_and_named(client: httpx.Client) -> None:
+    example = (ROOT / "queries" / "city-coordinates.rq").read_text(encoding="utf-8")
+    page = run_form(client, example)
+    areas = page.select(".wb-table")
+    assert len(areas) == 2  # the prefixes and the results
+    names = [area.get("aria-label") for area in areas]
+    assert all(area.get("tabindex") == "0" and area.get("role") == "region" for area in areas)
+    assert all(names) and len(set(names)) == len(names)
+    assert page.select_one("#results .wb-table table tbody tr")
+
+
+def test_a_single_language_column_shows_no_tags(client: httpx.Client) -> None:
+    page = run_form(
+        client,
+        "SELECT ?city ?name ?lat WHERE { ?city a hr:City ; rdfs:label ?name ; geo:lat ?lat "
+        'FILTER(LANG(?name) = "en") }',
+        "fr",
+    )
+    names = column_cells(page, "name")
+    assert len(names) == 9
+    assert not any(cell.find(class_="note") for cell in names)  # no "@en" on every cell
+    assert all(cell["lang"] == "en" for cell in names)  # English on a French page: marked
+    latitudes = column_cells(page, "lat")
+    assert all(
+        cell.get("title") == "xsd:decimal" and not cell.find(class_="note") for cell in latitudes
+    )
+
+
+def test_a_column_that_mixes_languages_shows_its_tags(client: httpx.Client) -> None:
+    page = run_form(
+        client, "SELECT ?name WHERE { city:quebec rdfs:label ?name } ORDER BY LANG(?name)"
+    )
+    notes = [cell.find(class_="note").get_text() for cell in column_cells(page, "name")]
+    assert notes == ["@en", "@fr"]
+    french = column_cells(page, "name")[1]
+    assert french["lang"] == "fr"
+
+
+def test_other_datatypes_say_what_they_are(client: httpx.Client) -> None:
+    page = run_form(
+        client,
+        'SELECT ?n ?d ?s WHERE { VALUES (?n ?d ?s) { (42 "P1D"^^xsd:duration "text") } }',
+    )
+    (number,), (duration,), (text,) = (column_cells(page, c) for c in ("n", "d", "s"))
+    assert number.get_text() == "42" and number["title"] == "xsd:integer"
+    assert duration.find(class_="note").get_text() == "xsd:duration"
+    assert text.get_text() == "text" and not text.get("title")
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "two"), [("en", "1 row", "2 rows"), ("fr", "1\u00a0ligne", "2\u00a0lignes")]
+)
+def test_row_counts_in_both_languages(client: httpx.Client, lang: str, one: str, two: str) -> None:
+    for limit, expected in ((1, one), (2, two)):
+        page = run_form(client, f"SELECT ?c WHERE {{ ?c a hr:City }} LIMIT {limit}", lang)
+        assert page.select_one(".wb-count").get_text() == expected
+
+
+def test_map_points_are_links_with_names(client: httpx.Client) -> None:
+    example = (ROOT / "queries" / "city-coordinates.rq").read_text(encoding="utf-8")
+    page = run_form(client, example)
+    links = page.select("#map-links a.wb-point-link")
+    expected = {row["cityLabel"] for row in csv_of(client, example)}
+    assert {a.get_text(strip=True) for a in links} == expected and len(links) == 9
+    assert all(a["href"].startswith("/id/city/") for a in links)
+    assert all(re.fullmatch(r"left: [\d.]+%; top: [\d.]+%", a["style"]) for a in links)
+    # without an IRI of ours in its row, a point leads to its row in the table
+    bare = run_form(
+        client, "SELECT ?lat ?long WHERE { city:halifax geo:lat ?lat ; geo:long ?long }"
+    )
+    (point,) = bare.select("#map-links a.wb-point-link")
+    assert point["href"] == "#result-row-1" and bare.find("tr", id="result-row-1")
+
+
+def csv_of(client: httpx.Client, query: str) -> list[dict[str, str]]:
+    import csv
+
+    response = client.get("/sparql", params={"query": query, "format": "csv"})
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_the_share_link_is_the_query_in_the_editor_after_an_error(client: httpx.Client) -> None:
+    bad = "SELECT * WHERE {\n  ?s ?p \n}"
+    response = submit(client, get_page(client, lang="fr"), bad)
+    assert response.status_code == 400
+    share = soup_of(response).find("a", id="share")
+    assert not share.has_attr("hidden")
+    assert parse_qs(urlsplit(share["href"]).query)["query"] == [bad]
+    assert parse_qs(urlsplit(share["href"]).query)["lang"] == ["fr"]
+
+
+def test_every_search_landmark_is_named(client: httpx.Client) -> None:
+    for lang in ("en", "fr"):
+        page = get_page(client, lang=lang)
+        names = [form.get("aria-label") for form in page.select("[role=search]")]
+        assert names and all(names) and len(set(names)) == len(names)
+
+
+def test_the_gallery_links_to_the_pages_of_the_queries(client: httpx.Client) -> None:
+    page = get_page(client, lang="fr")
+    for entry in page.select("#gallery .wb-example"):
+        link = entry.find("a", class_="wb-canned")
+        assert link["href"] == f"/queries/{entry['data-name']}?lang=fr"
+        assert link.get_text() == "Page de cette requête"

@@ -160,7 +160,8 @@ def test_unknown_iri_is_a_helpful_404(client: httpx.Client) -> None:
     assert "/sparql" in body["message"]
     html = client.get("/id/city/whitehorsee", headers={"Accept": BROWSER})
     assert html.status_code == 404
-    assert 'href="/id/city/whitehorse"' in html.text
+    named = 'href="/id/city/whitehorse?lang=en">Whitehorse</a>'  # by its label, in its language
+    assert named in html.text
     for path in ("/id/city/white horse", "/id/<x>", "/nothing.ttl", "/id/city/whitehorse.exe"):
         assert client.get(path).status_code == 404
 

@@ -76,6 +76,8 @@ FILE_TYPES = {
     "text/html": "HTML",
     "application/json": "JSON",
     "text/markdown": "TXT",
+    # the search index (build.search_index): the authority names no SQLite type; binary data
+    "application/vnd.sqlite3": "BIN",
 }
 SPARQL_FILE_TYPE = "SPARQLQ"  # what ckanext-dcat and data.europa.eu give a SPARQL endpoint
 #: EU data themes: harm reduction is health, and its programs are community (population and

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from hrgraph import __version__, integrity
-from hrgraph.build import feed
+from hrgraph.build import feed, search_index
 from hrgraph.build.derived import closure, with_statements
 from hrgraph.build.description import PREFIXES as DESCRIPTION_PREFIXES
 from hrgraph.build.description import FileEntry, describe
@@ -249,6 +249,10 @@ def _write(
         ]
         entries += _tables(work, quads, prefixes)
         entries += [_write_file(work, *f) for f in dictionary_files(quads, prefixes, version)]
+        index = search_index.search_index(quads, base)
+        entries.append(
+            _write_file(work, search_index.FILE, search_index.MEDIA_TYPE, index, search_index.TITLE)
+        )
         report_quads = report_to_quads(report.results, base)
         entries.append(
             _write_file(

@@ -6,6 +6,7 @@ city coordinates from the release, so both line up whatever the data says.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -206,6 +207,78 @@ def label_box(marker: Marker) -> Box:
     )
     top = marker.label_y - ASCENT * FONT - HALO
     return left, top, left + width, marker.label_y + DESCENT * FONT + HALO
+
+
+#: The least side of a city's tap target on the home map, in viewBox units: 24 CSS px (WCAG 2.2's
+#: target size) where the map is narrowest, 358 px wide on a 390 px phone (1000 units).
+TARGET = 24 * WIDTH / 358
+
+
+def hit_boxes(placed: Sequence[Marker], height: float) -> list[list[Box]]:
+    """Each marker's tap target, as boxes: one around its dot and one around its label, each
+    grown to TARGET on both sides inside the viewBox. Where boxes of two markers meet, they are
+    cut apart in the gap between the dots and labels they hold (each then grows back on its far
+    side), so that no two markers' targets overlap and none loses its own dot or label."""
+    bases = [[_dot_box(m), label_box(m)] for m in placed]
+    frame = (0.0, 0.0, WIDTH, height)
+    boxes = [[_grow(b, frame) for b in parts] for parts in bases]
+    parts = [(i, k) for i, per in enumerate(bases) for k in range(len(per))]
+    for grow in (True, False):  # grow back once, then only cut (nothing new can overlap)
+        for (i, k), (j, n) in itertools.combinations(parts, 2):
+            if i != j:
+                boxes[i][k], boxes[j][n] = _separate(
+                    (boxes[i][k], bases[i][k]), (boxes[j][n], bases[j][n]), frame, grow
+                )
+    return [[(round(a, 1), round(b, 1), round(c, 1), round(d, 1)) for a, b, c, d in per]
+            for per in boxes]  # fmt: skip
+
+
+def _dot_box(marker: Marker) -> Box:
+    return marker.x - DOT, marker.y - DOT, marker.x + DOT, marker.y + DOT
+
+
+def _grow(box: Box, frame: Box) -> Box:
+    """`box` grown to TARGET on each side, about its centre, then moved inside `frame`."""
+    left, top, right, bottom = box
+    dx, dy = max(0.0, TARGET - (right - left)) / 2, max(0.0, TARGET - (bottom - top)) / 2
+    return _inside((left - dx, top - dy, right + dx, bottom + dy), frame)
+
+
+def _inside(box: Box, frame: Box) -> Box:
+    left, top, right, bottom = box
+    shift_x = max(0.0, frame[0] - left) - max(0.0, right - frame[2])
+    shift_y = max(0.0, frame[1] - top) - max(0.0, bottom - frame[3])
+    return (max(frame[0], left + shift_x), max(frame[1], top + shift_y),
+            min(frame[2], right + shift_x), min(frame[3], bottom + shift_y))  # fmt: skip
+
+
+def _separate(a: tuple[Box, Box], b: tuple[Box, Box], frame: Box, grow: bool) -> tuple[Box, Box]:
+    """Two overlapping targets (box, what it must hold) cut apart along an axis where what they
+    hold has a gap; unchanged when they do not overlap or their contents overlap too."""
+    (box_a, base_a), (box_b, base_b) = a, b
+    if not all(min(box_a[i + 2], box_b[i + 2]) > max(box_a[i], box_b[i]) for i in (0, 1)):
+        return box_a, box_b
+    for axis in sorted(
+        (0, 1), key=lambda i: min(box_a[i + 2], box_b[i + 2]) - max(box_a[i], box_b[i])
+    ):
+        first, second = (a, b) if base_a[axis] <= base_b[axis] else (b, a)
+        gap = (first[1][axis + 2], second[1][axis])
+        if gap[0] > gap[1]:
+            continue  # what they hold overlaps along this axis
+        middle = (max(box_a[axis], box_b[axis]) + min(box_a[axis + 2], box_b[axis + 2])) / 2
+        cut = min(max(middle, gap[0]), gap[1])
+        low, high = list(first[0]), list(second[0])
+        lost_low, lost_high = low[axis + 2] - cut, cut - high[axis]
+        low[axis + 2], high[axis] = cut, cut
+        if grow:  # back to TARGET on the far side, inside the frame
+            low[axis] = max(frame[axis], low[axis] - max(0.0, lost_low))
+            high[axis + 2] = min(frame[axis + 2], high[axis + 2] + max(0.0, lost_high))
+        cut_first, cut_second = (
+            (low[0], low[1], low[2], low[3]),
+            (high[0], high[1], high[2], high[3]),
+        )
+        return (cut_first, cut_second) if first is a else (cut_second, cut_first)
+    return box_a, box_b
 
 
 def _candidates(x: float, y: float, width: float) -> Iterator[Box]:

@@ -1,5 +1,6 @@
 """The page of a whole document (/ontology, /shapes, /graph/..., and /dataset's description):
-every triple, grouped by subject, with English labels, and the triples that point at it."""
+every triple, grouped by subject, with labels in the page's language (else English), and the
+triples that point at it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Value:
     href: str | None = None
     note: str = ""
     iri: str = ""
+    lang: str = ""  # the text's language, when not the page's
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,14 @@ class Section:
 def render(release: Release, iri: str, path: str, query: str, lang: str = "en") -> str:
     """The page of the document `iri` at `path`; `query` is the SELECT of its rows (?dir ?s ?p
     ?o ?plabel ?olabel, linked_data's `rows_query`)."""
-    sections = _sections(release.base_iri, bindings(run_json(release, query)))
+    sections = _sections(release.base_iri, bindings(run_json(release, query)), lang)
+    title, title_lang = _title(sections, iri, lang)
     return templating.render(
         "resource.html",
         "/" + path,
         lang,
-        title=_title(sections, iri, lang),
+        title=title,
+        title_lang=title_lang,
         iri=iri,
         path=path,
         sections=sections,
@@ -52,7 +56,24 @@ def render(release: Release, iri: str, path: str, query: str, lang: str = "en") 
     )
 
 
-def _sections(base: str, rows: Rows) -> list[Section]:
+Labels = dict[str, dict[str, str]]  # IRI → language ("" untagged) → label
+
+
+def _labels(rows: Rows) -> tuple[Labels, Labels]:
+    """The predicates' and the objects' labels, by language."""
+    found: tuple[Labels, Labels] = ({}, {})
+    for row in rows:
+        for labels, term, label in ((found[0], "p", "plabel"), (found[1], "o", "olabel")):
+            if label in row:
+                text = row[label]
+                labels.setdefault(row[term]["value"], {}).setdefault(
+                    text.get("xml:lang", ""), text["value"]
+                )
+    return found
+
+
+def _sections(base: str, rows: Rows, lang: str) -> list[Section]:
+    plabels, olabels = _labels(rows)
     sections: dict[str, Section] = {}
     seen: set[tuple[str, ...]] = set()
     for row in rows:
@@ -64,10 +85,11 @@ def _sections(base: str, rows: Rows) -> list[Section]:
         section = sections.get(subject["value"])
         if section is None:
             anchor = subject["value"].rpartition("#")[2] if "#" in subject["value"] else ""
-            section = Section(_value(base, subject, None), anchor, [], [])
+            section = Section(_value(base, subject, {}, lang), anchor, [], [])
             sections[subject["value"]] = section
         entry = Row(
-            _value(base, row["p"], row.get("plabel")), _value(base, row["o"], row.get("olabel"))
+            _value(base, row["p"], plabels.get(row["p"]["value"], {}), lang),
+            _value(base, row["o"], olabels.get(row["o"]["value"], {}), lang),
         )
         (section.rows if row["dir"]["value"] == "out" else section.inbound).append(entry)
     for section in sections.values():
@@ -76,19 +98,24 @@ def _sections(base: str, rows: Rows) -> list[Section]:
     return sorted(sections.values(), key=lambda s: s.subject.text)
 
 
-def _value(base: str, term: dict[str, str], label: dict[str, str] | None) -> Value:
+def _value(base: str, term: dict[str, str], labels: dict[str, str], lang: str) -> Value:
     if term["type"] == "uri":
         iri = term["value"]
-        return Value(label["value"] if label else iri, local_path(iri, base) or iri, "", iri)
+        href = local_path(iri, base) or iri
+        for code in (lang, "", "en"):
+            if code in labels:
+                return Value(labels[code], href, "", iri, code if code not in ("", lang) else "")
+        return Value(iri, href, "", iri)
     if term["type"] == "bnode":
         return Value("_:" + term["value"])
-    note = term.get("xml:lang") or term.get("datatype", "").rpartition("#")[2]
-    return Value(term["value"], None, note)
+    tag = term.get("xml:lang", "")
+    note = tag or term.get("datatype", "").rpartition("#")[2]
+    return Value(term["value"], None, note, "", tag if tag and tag != lang else "")
 
 
-def _title(sections: list[Section], iri: str, lang: str = "en") -> str:
+def _title(sections: list[Section], iri: str, lang: str = "en") -> tuple[str, str]:
     """The resource's rdfs:label in the page's language, else its English (or untagged) one,
-    else its IRI."""
+    else its IRI; and the title's language when it is not the page's."""
     labels = {
         row.value.note: row.value.text
         for section in sections
@@ -98,5 +125,5 @@ def _title(sections: list[Section], iri: str, lang: str = "en") -> str:
     }
     for note in (lang, "en", "", "string"):
         if note in labels:
-            return labels[note]
-    return iri
+            return labels[note], note if note in ("en", "fr") and note != lang else ""
+    return iri, ""

@@ -57,7 +57,7 @@ def render(release: Release, lang: str, markup: Mapping[str, object]) -> str:
         paths=canada.outline_paths(box),
         width=canada.WIDTH,
         height=box.height,
-        markers=canada.markers(box, cities),
+        markers=with_targets(canada.markers(box, cities), box.height),
         cities=sorted((Link(label, href) for href, label, _, _ in cities), key=text_key),
         counts=counts(found, lang),
         practices=practices(release, helper),
@@ -107,3 +107,10 @@ def lessons_by_city(release: Release, helper: Linker) -> list[Group]:
         for city, items in by_city.items()
     ]
     return sorted(groups, key=lambda g: (not g.anchor, normalise(g.heading)))
+
+
+def with_targets(
+    markers: list[canada.Marker], height: float
+) -> list[tuple[canada.Marker, list[canada.Box]]]:
+    """Each marker with its tap target (canada.hit_boxes)."""
+    return list(zip(markers, canada.hit_boxes(markers, height), strict=True))

@@ -153,18 +153,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "fr": "Les sources ne sont pas certaines de cet élément.",
     },
     "notes": {"en": "Notes", "fr": "Notes"},
+    "true": {"en": "yes", "fr": "oui"},
+    "false": {"en": "no", "fr": "non"},
     "cited_by": {"en": "Cited by", "fr": "Cité par"},
     "data": {"en": "This page as data", "fr": "Cette page en données"},
     "formats": {"en": "Download its description as", "fr": "Télécharger sa description en"},
     "query": {"en": "The SPARQL query that gives it", "fr": "La requête SPARQL qui la donne"},
     "permalink": {"en": "Permanent identifier (IRI)", "fr": "Identifiant permanent (IRI)"},
     "learning": {"en": "Learning from each other", "fr": "Apprendre les uns des autres"},
-    "learning_intro": {
-        "en": "Every program, in every city, that uses this practice or a narrower one, with what "
-        "it learned.",
-        "fr": "Chaque programme, dans chaque ville, qui utilise cette pratique ou une pratique "
-        "plus précise, avec ce qu'il en a appris.",
-    },
     "via": {"en": "as", "fr": "comme"},
     "no_programs": {
         "en": "No program in the data uses this practice.",
@@ -179,7 +175,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_cites": {"en": "cited by", "fr": "citée par"},
     "not_cited": {"en": "not cited", "fr": "non citée"},
     "related": {"en": "Related", "fr": "Liens"},
-    "also_label": {"en": "In French", "fr": "En anglais"},
     # search
     "search_title": {"en": "Search", "fr": "Recherche"},
     "search_help": {
@@ -199,11 +194,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "search_none": {
         "en": "Nothing matches “{q}”.",
-        "fr": "Aucun résultat pour « {q} ».",
+        "fr": "Aucun résultat pour «\u00a0{q}\u00a0».",
     },
-    "search_count": {
+    "search_count_other": {
         "en": "{n} results for “{q}”.",
-        "fr": "{n} résultats pour « {q} ».",
+        "fr": "{n} résultats pour «\u00a0{q}\u00a0».",
     },
     # the query workbench (/sparql, /queries/): `workbench_strings` gives them unprefixed
     "workbench_title": {"en": "SPARQL query workbench", "fr": "Atelier de requêtes SPARQL"},
@@ -225,7 +220,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "workbench_run": {"en": "Run query", "fr": "Exécuter la requête"},
     "workbench_running": {"en": "Running…", "fr": "Exécution…"},
     "workbench_results": {"en": "Results", "fr": "Résultats"},
-    "workbench_rows": {"en": "rows", "fr": "lignes"},
     "workbench_shown": {
         "en": "the first {n} rows are shown; download the results to get them all",
         "fr": "les {n} premières lignes sont affichées; téléchargez les résultats pour les "
@@ -236,7 +230,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "workbench_share": {"en": "Link to this query", "fr": "Lien vers cette requête"},
     "workbench_examples": {"en": "Example queries", "fr": "Exemples de requêtes"},
     "workbench_load": {"en": "Load in the editor", "fr": "Charger dans l'éditeur"},
-    "workbench_canned": {"en": "Results as CSV", "fr": "Résultats en CSV"},
     "workbench_show_query": {"en": "Show the query", "fr": "Voir la requête"},
     "workbench_params": {"en": "Parameters", "fr": "Paramètres"},
     "workbench_error": {
@@ -260,12 +253,6 @@ STRINGS: dict[str, dict[str, str]] = {
     "workbench_all_queries": {
         "en": "All canned queries",
         "fr": "Toutes les requêtes prêtes à l'emploi",
-    },
-    "workbench_queries_intro": {
-        "en": "Each example is also a stable link that returns CSV (or JSON, TSV, XML with "
-        "?format=). Parameters go in the link, for example ?city=whitehorse.",
-        "fr": "Chaque exemple est aussi un lien stable qui renvoie du CSV (ou du JSON, TSV, "
-        "XML avec ?format=). Les paramètres vont dans le lien, par exemple ?city=whitehorse.",
     },
     "workbench_endpoint": {
         "en": "Endpoint for programs: POST or GET /sparql (SPARQL 1.1 Protocol).",
@@ -301,6 +288,256 @@ STRINGS: dict[str, dict[str, str]] = {
     "dictionary_version_iri": {"en": "version", "fr": "version"},
     "dictionary_download": {"en": "This dictionary as", "fr": "Ce dictionnaire en"},
     "dictionary_rdf": {"en": "The ontology as", "fr": "L'ontologie en"},
+    # --- the downloads listing, document pages (issue 11, item 10) ---
+    "downloads_intro": {
+        "en": "Versioned files never change. <code>/downloads/latest/&lt;file&gt;</code> "
+        "redirects to the current release ({current}). Check a download with "
+        "<code>sha256sum -c SHA256SUMS</code>.",
+        "fr": "Les fichiers d'une version ne changent jamais. "
+        "<code>/downloads/latest/&lt;fichier&gt;</code> redirige vers la version en cours "
+        "({current}). Vérifiez un téléchargement avec <code>sha256sum -c SHA256SUMS</code>.",
+    },
+    "downloads_skipped": {
+        "en": "Release {version} is not listed: {reason}.",
+        "fr": "La version {version} n'est pas listée\u00a0: {reason}.",
+    },
+    "downloads_current": {"en": "(current)", "fr": "(en cours)"},
+    "downloads_issued": {"en": "Issued", "fr": "Publiée le"},
+    "downloads_changes": {"en": "changes", "fr": "changements"},
+    "downloads_files": {
+        "en": "Files of release {version}",
+        "fr": "Fichiers de la version {version}",
+    },
+    "downloads_file": {"en": "File", "fr": "Fichier"},
+    "downloads_bytes": {"en": "Bytes", "fr": "Octets"},
+    "linked_from": {"en": "Linked from", "fr": "Liens vers cette ressource"},
+    "table_of": {"en": "Table: {name}", "fr": "Tableau\u00a0: {name}"},
+    # --- search (issue 11, item 3) ---
+    # "search_count_other" (above) is the plural; these are the singular and the counts alone.
+    "search_count_one": {"en": "1 result for “{q}”.", "fr": "1 résultat pour «\u00a0{q}\u00a0»."},
+    "search_all_one": {"en": "1 result.", "fr": "1 résultat."},
+    "search_all_other": {"en": "{n} results.", "fr": "{n} résultats."},
+    "search_none_all": {
+        "en": "Nothing matches these filters.",
+        "fr": "Aucun résultat pour ces filtres.",
+    },
+    "search_did_you_mean": {"en": "Did you mean", "fr": "Vouliez-vous dire"},
+    "search_instead": {
+        "en": "Here are the results for “{q}” instead.",
+        "fr": "Voici plutôt les résultats pour «\u00a0{q}\u00a0».",
+    },
+    "search_question": {"en": "?", "fr": "\u00a0?"},
+    "search_refine": {"en": "Refine the results", "fr": "Affiner les résultats"},
+    "search_active": {"en": "Filters in use", "fr": "Filtres appliqués"},
+    "search_remove": {"en": "Remove the filter", "fr": "Retirer le filtre"},
+    "search_facet_kind": {"en": "Kind", "fr": "Type"},
+    "search_facet_city": {"en": "City", "fr": "Ville"},
+    "search_facet_practice": {"en": "Practice", "fr": "Pratique"},
+    "search_facet_population": {"en": "Population served", "fr": "Population desservie"},
+    "search_city": {"en": "City", "fr": "Ville"},
+    "search_cities": {"en": "Cities", "fr": "Villes"},
+    "search_unknown_filter": {
+        "en": "Filter {facet}: no such value “{value}”; choose one of the links on the search "
+        "page.",
+        "fr": "Filtre {facet}\u00a0: aucune valeur «\u00a0{value}\u00a0»\u00a0; choisissez l'un "
+        "des liens de la page de recherche.",
+    },
+    "search_next": {"en": "Where next", "fr": "Et maintenant"},
+    "search_browse": {"en": "Browse all", "fr": "Tout parcourir"},
+    "search_sparql": {
+        "en": "Ask your question in SPARQL (query workbench)",
+        "fr": "Poser sa question en SPARQL (atelier de requêtes)",
+    },
+    # --- city overviews and practice pages (issue 11, items 1 and 6) ---
+    "city_counts": {
+        "en": "The data describes {organizations} and {programs} in {city}.",
+        "fr": "Les données décrivent {organizations} et {programs} à {city}.",
+    },
+    "city_organizations_one": {"en": "{n} organization", "fr": "{n} organisme"},
+    "city_organizations_other": {"en": "{n} organizations", "fr": "{n} organismes"},
+    "city_programs_one": {"en": "{n} program", "fr": "{n} programme"},
+    "city_programs_other": {"en": "{n} programs", "fr": "{n} programmes"},
+    "city_practices_one": {
+        "en": "Between them they use {n} practice",
+        "fr": "Ensemble, ils appliquent {n} pratique",
+    },
+    "city_practices_other": {
+        "en": "Between them they use {n} practices",
+        "fr": "Ensemble, ils appliquent {n} pratiques",
+    },
+    "city_to_learn": {
+        "en": "What other cities do and learned",
+        "fr": "Ce que font les autres villes et ce qu'elles ont appris",
+    },
+    "city_uses": {"en": "Practices", "fr": "Pratiques"},
+    "city_learn": {"en": "Learn from other cities", "fr": "Apprendre des autres villes"},
+    "city_learn_intro": {
+        "en": "For each practice used here, the other cities whose programs or organizations use "
+        "it (or a narrower one), and what they learned about it.",
+        "fr": "Pour chaque pratique appliquée ici, les autres villes dont des programmes ou des "
+        "organismes l'appliquent (elle ou une pratique plus précise), et ce qu'elles en ont "
+        "appris.",
+    },
+    "city_no_peer": {
+        "en": "No other city in the data uses it.",
+        "fr": "Aucune autre ville des données ne l'applique.",
+    },
+    "city_elsewhere": {
+        "en": "Practices used elsewhere, not here",
+        "fr": "Pratiques appliquées ailleurs, mais pas ici",
+    },
+    "city_elsewhere_intro": {
+        "en": "Practices that programs or organizations of other cities use, and none of this "
+        "city's does (as far as the data says).",
+        "fr": "Pratiques qu'appliquent des programmes ou des organismes d'autres villes, et aucun "
+        "de cette ville (d'après les données).",
+    },
+    "city_census": {"en": "Census and map data", "fr": "Recensement et carte"},
+    "city_census_show": {
+        "en": "Census codes, coordinates and identifiers in other databases",
+        "fr": "Codes de recensement, coordonnées et identifiants dans d'autres bases",
+    },
+    "practice_summary_one": {
+        "en": "{n} program in {cities} uses this practice or a narrower one.",
+        "fr": "{n} programme dans {cities} applique cette pratique ou une pratique plus précise.",
+    },
+    "practice_summary_other": {
+        "en": "{n} programs in {cities} use this practice or a narrower one.",
+        "fr": "{n} programmes dans {cities} appliquent cette pratique ou une pratique plus "
+        "précise.",
+    },
+    "practice_cities_one": {"en": "{n} city", "fr": "{n} ville"},
+    "practice_cities_other": {"en": "{n} cities", "fr": "{n} villes"},
+    "practice_no_city": {"en": "Not tied to one city", "fr": "Sans ville précise"},
+    "practice_lessons": {
+        "en": "What they learned about it",
+        "fr": "Ce qu'ils en ont appris",
+    },
+    "practice_also": {"en": "Also linked to this practice", "fr": "Aussi liés à cette pratique"},
+    # --- the comparison view, /compare (issue 11, item 2) ---
+    "compare_nav": {"en": "Compare", "fr": "Comparer"},
+    "compare_title": {"en": "Compare cities", "fr": "Comparer les villes"},
+    "compare_intro": {
+        "en": "What each city did for each practice: a row per practice, a column per city, and "
+        "in each cell the city's programs that use the practice (each links to its page).",
+        "fr": "Ce que chaque ville faisait pour chaque pratique\u00a0: une ligne par pratique, "
+        "une colonne par ville et, dans chaque cellule, les programmes de la ville qui "
+        "appliquent la pratique (chacun mène à sa page).",
+    },
+    "compare_filter": {"en": "Filter the table", "fr": "Filtrer le tableau"},
+    "compare_filter_hint": {
+        "en": "Tick none in a list to show all of it.",
+        "fr": "Ne cochez rien dans une liste pour l'afficher en entier.",
+    },
+    "compare_cities": {"en": "Cities", "fr": "Villes"},
+    "compare_practices": {"en": "Practices", "fr": "Pratiques"},
+    "compare_apply": {"en": "Show", "fr": "Afficher"},
+    "compare_reset": {"en": "Show everything", "fr": "Tout afficher"},
+    "compare_summary": {
+        "en": "Shown: {cities}, {practices}.",
+        "fr": "Affichage\u00a0: {cities}, {practices}.",
+    },
+    "compare_of": {"en": "{shown} of {total} {noun}", "fr": "{shown} sur {total} {noun}"},
+    "compare_city_one": {"en": "city", "fr": "ville"},
+    "compare_city_other": {"en": "cities", "fr": "villes"},
+    "compare_practice_one": {"en": "practice", "fr": "pratique"},
+    "compare_practice_other": {"en": "practices", "fr": "pratiques"},
+    "compare_rows": {
+        "en": "Rows are the top-level practices of the scheme",
+        "fr": "Les lignes sont les pratiques de premier niveau du schéma",
+    },
+    "compare_rows_many": {
+        "en": "Rows are the top-level practices of the schemes",
+        "fr": "Les lignes sont les pratiques de premier niveau des schémas",
+    },
+    "compare_rollup": {
+        "en": "A program that uses a narrower practice (listed below the table) is counted in "
+        "the broader practice's row.",
+        "fr": "Un programme qui applique une pratique plus précise (énumérées sous le tableau) "
+        "est compté dans la ligne de la pratique plus large.",
+    },
+    "compare_order": {
+        "en": "Cities run from west to east; rows from the practice most cities have to the "
+        "rarest.",
+        "fr": "Les villes vont d'ouest en est\u00a0; les lignes, de la pratique présente dans le "
+        "plus de villes à la plus rare.",
+    },
+    "compare_empty_note": {
+        "en": "A dash (—) means the release names no program of that city for that practice, "
+        "not that the city had none: some services were run directly by organizations, "
+        "without a named program (see the city's page).",
+        "fr": "Un tiret (—) signifie que la version ne nomme aucun programme de cette ville pour "
+        "cette pratique, et non que la ville n'en avait aucun\u00a0: certains services étaient "
+        "offerts directement par des organismes, sans programme nommé (voir la page de la "
+        "ville).",
+    },
+    "compare_csv": {"en": "Download this table as CSV", "fr": "Télécharger ce tableau en CSV"},
+    "compare_caption": {
+        "en": "Programs by practice (rows) and city (columns)",
+        "fr": "Programmes par pratique (lignes) et par ville (colonnes)",
+    },
+    "compare_practice": {"en": "Practice", "fr": "Pratique"},
+    "compare_count": {"en": "Number of cities", "fr": "Nombre de villes"},
+    "compare_includes": {
+        "en": "Narrower practices counted in each row",
+        "fr": "Pratiques plus précises comptées dans chaque ligne",
+    },
+    "compare_none": {"en": "none", "fr": "aucun"},
+    "compare_unknown_city": {
+        "en": "Unknown city “{value}”: choose among the cities of the form.",
+        "fr": "Ville inconnue «\u00a0{value}\u00a0»\u00a0: choisissez parmi les villes du "
+        "formulaire.",
+    },
+    "compare_unknown_practice": {
+        "en": "Unknown practice “{value}”: choose among the practices of the form.",
+        "fr": "Pratique inconnue «\u00a0{value}\u00a0»\u00a0: choisissez parmi les pratiques "
+        "du formulaire.",
+    },
+    # --- canned queries as pages, workbench (issue 11, items 7 and 9) ---
+    "workbench_count_one": {"en": "{n} row", "fr": "{n}\u00a0ligne"},
+    "workbench_count_other": {"en": "{n} rows", "fr": "{n}\u00a0lignes"},
+    "workbench_table_region": {
+        "en": "Results table (scrolls sideways)",
+        "fr": "Tableau des résultats (défile horizontalement)",
+    },
+    "workbench_prefix_region": {"en": "Table of prefixes", "fr": "Tableau des préfixes"},
+    "workbench_map_points": {"en": "Points on the map", "fr": "Points sur la carte"},
+    "workbench_page": {"en": "Page of this query", "fr": "Page de cette requête"},
+    "workbench_queries_lede": {
+        "en": "Each query has a page: a form for its parameters and its answer as a table, "
+        "also as CSV, TSV, JSON or XML. These are stable links (for example "
+        "?city=whitehorse&format=csv) for spreadsheets and scripts.",
+        "fr": "Chaque requête a sa page\u00a0: un formulaire pour ses paramètres et sa réponse "
+        "en tableau, aussi en CSV, TSV, JSON ou XML. Ce sont des liens stables (par exemple "
+        "?city=whitehorse&format=csv) pour les tableurs et les scripts.",
+    },
+    "canned_form": {"en": "Parameters", "fr": "Paramètres"},
+    "canned_run": {"en": "Show the answer", "fr": "Afficher la réponse"},
+    "canned_answer": {"en": "Answer", "fr": "Réponse"},
+    "canned_table": {
+        "en": "Answer table (scrolls sideways)",
+        "fr": "Tableau de la réponse (défile horizontalement)",
+    },
+    "canned_formats": {"en": "This answer as", "fr": "Cette réponse en"},
+    "canned_workbench": {"en": "Open in the workbench", "fr": "Ouvrir dans l'atelier"},
+    "canned_error": {
+        "en": "These parameters cannot be used",
+        "fr": "Ces paramètres ne peuvent pas être utilisés",
+    },
+    "canned_unknown": {
+        "en": "{name} is not a parameter of this query; it takes: {takes}.",
+        "fr": "{name} n'est pas un paramètre de cette requête\u00a0; elle prend\u00a0: {takes}.",
+    },
+    "canned_none": {"en": "none", "fr": "aucun"},
+    "canned_repeated": {
+        "en": "The parameter {name} is given more than once.",
+        "fr": "Le paramètre {name} est donné plus d'une fois.",
+    },
+    "canned_bad_value": {
+        "en": "{name}={value} is not a value this release holds; use one of: {choices}.",
+        "fr": "{name}={value} n'est pas une valeur de cette version des données\u00a0; "
+        "utilisez l'une de celles-ci\u00a0: {choices}.",
+    },
 }
 
 
@@ -418,6 +655,14 @@ def error_text(status: int, lang: str) -> tuple[str, str]:
     """The title of an error page and what to do next, in `lang`."""
     found = ERRORS.get(status) or ERRORS[400 if status < 500 else 503]
     return found.get(lang, found[DEFAULT])
+
+
+def plural(key: str, n: int, lang: str, **fields: object) -> str:
+    """The string `key`_one or `key`_other for `n` (French takes the singular for 0 and 1,
+    English for 1 only), with {n} and `fields` filled in."""
+    one = n < 2 if lang == "fr" else n == 1
+    text = strings(lang)[key + ("_one" if one else "_other")].replace("{n}", str(n))
+    return text.format(**fields) if fields else text  # {n} only: others may be filled later
 
 
 def strings(lang: str) -> dict[str, str]:

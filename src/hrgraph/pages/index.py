@@ -130,9 +130,9 @@ def _summaries(rows: Rows) -> dict[str, dict[str, str]]:
     """A figure as "62 percent of …", a milestone as its date, per language of the unit."""
     found: dict[str, dict[str, str]] = {}
     for row in rows:
-        number = value(row, "v") or (
-            f"{value(row, 'min')}\u2013{value(row, 'max')}" if value(row, "min") else ""
-        )
+        low, high = value(row, "min"), value(row, "max")
+        # a range, or a bound alone (its unit says which: "dollars (an upper bound)")
+        number = value(row, "v") or (f"{low}\u2013{high}" if low and high else low or high)
         text = " ".join(part for part in (number, value(row, "unit")) if part)
         found.setdefault(value(row, "s"), {}).setdefault(
             language(row, "unit"), text or value(row, "date")

@@ -4,14 +4,17 @@ in (case- and accent-insensitive)."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hrgraph.engine.publisher import Release
 from hrgraph.pages import i18n
-from hrgraph.pages.index import Index, Rows, humanise, index, value
+from hrgraph.pages.index import Index, Rows, humanise, index, select, value
 from hrgraph.pages.links import Link, external
+from hrgraph.vocab import INFERRED_PATH, XSD
 
 KIND_ORDER: tuple[str, ...] = tuple(i18n.KINDS)
 
@@ -55,6 +58,39 @@ class Group:
     heading: str
     anchor: str
     items: list[Item]
+
+
+@dataclass
+class Fact:
+    """A row of a page's details: a predicate, its label, its values."""
+
+    predicate: str
+    label: str
+    values: list[Link]
+
+
+class PageParts(Protocol):
+    """What the builders of a kind's own sections (pages.city, pages.practice) read and reorder
+    of a resource page (pages.resource.ResourcePage)."""
+
+    title: str
+    facts: list[Fact]
+    groups: list[Group]
+
+
+#: A sentence ends at . ! or ? before a space, except after these abbreviations ("St. John's")
+#: and after an initial ("J. Smith").
+ABBREVIATIONS = frozenset({"st", "ste", "dr", "mr", "mrs", "ms", "no", "e.g", "i.e", "vs"})
+_END = re.compile(r"[.!?](?=\s)")
+
+
+def first_sentence(text: str) -> str:
+    for end in _END.finditer(text):
+        words = text[: end.start()].split()
+        last = words[-1] if words else ""
+        if not last or (last.casefold() not in ABBREVIATIONS and not re.fullmatch(r"[A-Z]", last)):
+            return text[: end.end()]
+    return text
 
 
 def normalise(text: str) -> str:
@@ -103,12 +139,17 @@ class Linker:
             return self.link(term["value"])
         if term["type"] == "bnode":
             return Link("…")
+        if term.get("datatype") == XSD + "boolean":  # by value: "1" and "true" are both true
+            truth = "true" if term["value"] in ("true", "1") else "false"
+            return Link(i18n.strings(self.lang)[truth])
         tag = term.get("xml:lang", "")
         return Link(term["value"], lang=tag if tag and tag != self.lang else "")
 
     def texts(self, rows: Rows, predicates: Iterable[str]) -> list[Link]:
+        """In an order of their own: engines return a resource's values in orders of theirs."""
         wanted = set(predicates)
-        return self.in_language([self.term(r, "o") for r in rows if value(r, "p") in wanted])
+        texts = [self.term(r, "o") for r in rows if value(r, "p") in wanted]
+        return sorted(self.in_language(texts), key=text_key)
 
     def in_language(self, links: list[Link]) -> list[Link]:
         """Texts in the page's language (and untagged ones) when there are any, else all."""
@@ -144,6 +185,23 @@ class Linker:
             sort=(summary.get("") or "") if kind == "milestone" else "",
         )
 
+    def summary(self, iri: str) -> Link | None:
+        """The first sentence of a resource's description, in the page's language (else in
+        English, marked as such): the one line a list shows of a program or organization."""
+        texts = self.index.texts.get(iri, {})
+        text = texts.get(self.lang) or texts.get("en")
+        if not text:
+            return None
+        return Link(first_sentence(text), lang="" if self.lang in texts else "en")
+
+    def count_text(self, key: str, n: int) -> str:
+        """The string `key`_one or `key`_other for `n`, with {n} filled in (French counts 0 and
+        1 as singular, English only 1)."""
+        return i18n.plural(key, n, self.lang)
+
+    def sort_label(self, iri: str) -> str:
+        return normalise(self.index.label(iri, self.lang))
+
     def short_text(self, iri: str, kind: str) -> Link | None:
         if kind in ("figure", "milestone"):
             summary = self.index.summaries.get(iri, {})
@@ -156,3 +214,16 @@ class Linker:
             if text:
                 return Link(text, lang="" if self.lang in texts else "en")
         return None
+
+
+class PageLinker(Linker):
+    """A Linker for the page of one resource (`iri`), with the SELECTs about it."""
+
+    def __init__(self, release: Release, iri: str, lang: str) -> None:
+        super().__init__(release, lang)
+        self.iri = iri
+
+    def query(self, template: str) -> Rows:
+        """`template` with {iri} (this resource) and {inferred} (the closure's graph) filled."""
+        inferred = self.release.base_iri + INFERRED_PATH
+        return select(self.release, template.format(iri=self.iri, inferred=inferred))

@@ -1,6 +1,7 @@
 """The page of a resource (a program, a city, a practice, ...): its description, details,
-sources, what points at it by kind, and for a practice what programs learned from it, for a
-document its page-level citations; built in one language from the index and a few SELECTs."""
+sources, what points at it by kind, for a document its page-level citations; built in one
+language from the index and a few SELECTs. A city's overview and a practice's programs by city
+are built by pages.city and pages.practice on top of this generic page."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from urllib.parse import quote, urlencode
 
 from hrgraph.engine.publisher import Release
 from hrgraph.pages import i18n, templating
-from hrgraph.pages.index import Rows, select, value
+from hrgraph.pages.city import CityOverview, city_overview
+from hrgraph.pages.index import Rows, value
 from hrgraph.pages.links import FORMATS, Link
 from hrgraph.pages.parts import (
+    Fact,
     Group,
     Item,
-    Linker,
+    PageLinker,
     Source,
     footnotes,
     group_rank,
@@ -24,7 +27,8 @@ from hrgraph.pages.parts import (
     source_key,
     text_key,
 )
-from hrgraph.vocab import DCT, INFERRED_PATH, RDF_TYPE, RDFS, SCHEMA, SKOS
+from hrgraph.pages.practice import PracticeOverview, practice_overview
+from hrgraph.vocab import DCT, RDF_TYPE, RDFS, SCHEMA, SKOS
 
 #: Shown elsewhere on a resource page than in its table of details.
 NOT_IN_DETAILS = frozenset(
@@ -69,13 +73,6 @@ SOURCED_KINDS = frozenset({"lesson", "challenge", "finding", "need", "milestone"
 
 
 @dataclass
-class Fact:
-    predicate: str
-    label: str
-    values: list[Link]
-
-
-@dataclass
 class Match:
     target: Link
     relation: str
@@ -103,20 +100,24 @@ class ResourcePage:
     facts: list[Fact] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
-    learning: list[Group] = field(default_factory=list)
     mappings: list[Match] = field(default_factory=list)
     citations: list[PageCitation] = field(default_factory=list)
     #: every source cited on the page, numbered (`Source.number`): the list at the bottom
     footnotes: list[Source] = field(default_factory=list)
+    practice: PracticeOverview | None = None  # a practice's programs by city
+    city: CityOverview | None = None  # a city's overview
 
     def cited(self) -> Iterator[Source]:
-        """The page's sources in reading order: its own, then its items' and their lessons'."""
-        yield from self.sources
-        for group in (*self.groups, *self.learning):
-            for item in group.items:
-                yield from item.sources
-                for lesson in item.lessons:
-                    yield from lesson.sources
+        """The page's sources in reading order: its own (a city's come last, with its census
+        details), then its items' and their lessons'."""
+        if self.city is None:
+            yield from self.sources
+        if self.practice is not None:
+            yield from self.practice.cited()
+        for group in self.groups:
+            yield from group_sources(group)
+        if self.city is not None:
+            yield from self.sources
 
     def fact(self, predicate: str) -> Fact | None:
         return next((f for f in self.facts if f.predicate == predicate), None)
@@ -136,13 +137,6 @@ SOURCES_QUERY = """SELECT DISTINCT ?item ?src ?url ?doc WHERE {{
   {{ BIND(<{iri}> AS ?item) }} UNION {{ ?item ?p <{iri}> FILTER(isIRI(?item)) }}
   ?item dct:source ?src .
   OPTIONAL {{ ?src schema:url ?url }} OPTIONAL {{ ?src hr:pageOf ?doc }} }}"""
-LEARNING_QUERY = """SELECT DISTINCT ?program ?via ?city ?item ?src ?url WHERE {{
-  ?via (skos:broader|^skos:narrower)* <{iri}> .
-  ?program hr:usesPractice ?via ; a hr:Program .
-  OPTIONAL {{ ?program hr:city ?city }}
-  OPTIONAL {{ ?item hr:about ?program ; dct:source ?src
-             {{ ?item a hr:Lesson }} UNION {{ ?item a hr:Challenge }}
-             OPTIONAL {{ ?src schema:url ?url }} }} }}"""
 MAPPINGS_QUERY = """SELECT DISTINCT ?from ?rel ?target ?scheme WHERE {{
   <{iri}> (skos:broader|^skos:narrower)* ?from .
   ?from ?rel ?target .
@@ -155,16 +149,8 @@ CITATIONS_QUERY = """SELECT DISTINCT ?page ?n ?citer WHERE {{
   OPTIONAL {{ ?citer dct:source ?page FILTER(isIRI(?citer)) }} }}"""
 
 
-class Builder(Linker):
+class Builder(PageLinker):
     """Builds the page of one resource in one language from the index and a few SELECTs."""
-
-    def __init__(self, release: Release, iri: str, lang: str) -> None:
-        super().__init__(release, lang)
-        self.iri = iri
-
-    def query(self, template: str) -> Rows:
-        inferred = self.release.base_iri + INFERRED_PATH
-        return select(self.release, template.format(iri=self.iri, inferred=inferred))
 
     def build(self, path: str) -> ResourcePage:
         kind = self.index.kind(self.iri)
@@ -187,8 +173,10 @@ class Builder(Linker):
         page.sources = sources.get(self.iri, [])
         page.groups = self.groups(inbound, sources)
         if kind == "practice":
-            page.learning = self.learning()
+            page.practice = practice_overview(self, page)
             page.mappings = self.mappings()
+        if kind == "city":
+            page.city = city_overview(self, page)
         if kind == "document":
             page.citations = self.citations()
         page.footnotes = footnotes(page.cited())
@@ -255,30 +243,6 @@ class Builder(Linker):
             groups.append(Group(heading, key, sorted(items, key=item_key)))
         return groups
 
-    def learning(self) -> list[Group]:
-        """Programs that use this practice (or a narrower one), by city, with their lessons."""
-        programs: dict[str, dict[str, Item]] = {}  # city → program → item
-        lessons: dict[str, dict[str, Item]] = {}  # program → lesson → item
-        cited: dict[str, dict[str, Source]] = {}  # lesson → its sources
-        for row in self.query(LEARNING_QUERY):
-            program, via, lesson = value(row, "program"), value(row, "via"), value(row, "item")
-            entries = programs.setdefault(value(row, "city"), {})
-            if program not in entries:
-                detail = "" if via == self.iri else self.index.label(via, self.lang)
-                entries[program] = self.item(program, detail)
-            if lesson:
-                lessons.setdefault(program, {}).setdefault(lesson, self.item(lesson))
-                self.add_source(cited.setdefault(lesson, {}), row)
-        for lesson, found in ((k, v) for per in lessons.values() for k, v in per.items()):
-            found.sources = sorted(cited[lesson].values(), key=source_key)
-        groups = []
-        for city, entries in programs.items():
-            for program, item in entries.items():
-                item.lessons = sorted(lessons.get(program, {}).values(), key=item_key)
-            heading = self.index.label(city, self.lang) if city else "—"
-            groups.append(Group(heading, city, sorted(entries.values(), key=item_key)))
-        return sorted(groups, key=lambda g: normalise(g.heading))
-
     def mappings(self) -> list[Match]:
         found = []
         for row in self.query(MAPPINGS_QUERY):
@@ -308,6 +272,14 @@ class Builder(Linker):
             PageCitation(self.link(page), sorted(citers.values(), key=item_key))
             for page, (_, citers) in ordered
         ]
+
+
+def group_sources(group: Group) -> Iterator[Source]:
+    """The sources of a group's items and of their lessons, in order."""
+    for item in group.items:
+        yield from item.sources
+        for lesson in item.lessons:
+            yield from lesson.sources
 
 
 def render(release: Release, iri: str, path: str, lang: str, query: str) -> str:

@@ -70,6 +70,9 @@
     editor = CodeMirror.fromTextArea(textarea, {
       mode: "application/sparql-query",
       lineNumbers: true,
+      // The input is the editable text itself, inside the scrolling box: a keyboard reaches
+      // that box by Tab (axe: scrollable-region-focusable), and screen readers read the lines.
+      inputStyle: "contenteditable",
       viewportMargin: Infinity,
       extraKeys: {
         "Ctrl-Space": "autocomplete",
@@ -101,6 +104,17 @@
     return "/sparql?" + params.toString();
   }
 
+  // The link to the query in the editor: the workbench with it (and its results or its error).
+  function shareUrl(query) {
+    return sparqlUrl(query, "html") + "&lang=" + config.lang;
+  }
+
+  // The share link never points at another query than the editor's: it follows every edit.
+  function followEdits() {
+    if (share.hidden) { return; }
+    share.href = shareUrl(getQuery());
+  }
+
   function run() {
     var query = getQuery();
     clearError();
@@ -116,16 +130,19 @@
     }
     return fetch(url, request).then(function (response) {
       var type = response.headers.get("content-type") || "";
+      // Failed or not, the address and the share link are this query's (the page they open
+      // shows its error too), never the last one that worked.
+      history.replaceState(null, "", shareUrl(query));
+      share.href = shareUrl(query);
+      share.hidden = false;
       if (!response.ok) {
         return (type.indexOf("json") >= 0 ? response.json() : response.text().then(function (t) { return { message: t }; }))
           .then(function (body) { showError(body, response.status); });
       }
-      history.replaceState(null, "", sparqlUrl(query) + (config.lang !== "en" ? "&lang=" + config.lang : ""));
-      share.href = location.pathname + location.search;
-      share.hidden = false;
       if (type.indexOf("json") >= 0) { return response.json().then(function (data) { return showResults(query, data); }); }
       return response.text().then(function (text) { showGraph(query, text); });
     }).catch(function () {
+      share.hidden = true;  // nothing ran: there is no answer to link to
       showError({ message: T.network }, 0);
     });
   }
@@ -190,7 +207,7 @@
     if (!rows.length) {
       parts.push(element("p", {}, T.no_rows));
     } else {
-      var count = rows.length + " " + T.rows;
+      var count = countText(rows.length);
       if (rows.length > shown.length) { count += " (" + T.shown.replace("{n}", shown.length) + ")"; }
       parts.push(element("p", { className: "wb-count" }, count));
       parts.push(table(columns, shown));
@@ -200,25 +217,47 @@
     return addLabels(shown).then(function () { results.setAttribute("data-state", "done"); });
   }
 
+  // "1 row", "2 rows"; French takes the singular below two ("0 ligne", "1 ligne").
+  function countText(n) {
+    var one = config.lang === "fr" ? n < 2 : n === 1;
+    return (one ? T.count_one : T.count_other).replace("{n}", n);
+  }
+
   function table(columns, rows) {
     var head = element("tr", {});
     columns.forEach(function (c) { head.appendChild(element("th", { scope: "col" }, c)); });
+    var mixed = {};
+    columns.forEach(function (c) { mixed[c] = mixesLanguages(rows, c); });
     var body = element("tbody", {});
-    rows.forEach(function (row) {
-      var tr = element("tr", {});
-      columns.forEach(function (c) { tr.appendChild(cell(row[c])); });
+    rows.forEach(function (row, index) {
+      var tr = element("tr", { id: "result-row-" + (index + 1) });
+      columns.forEach(function (c) { tr.appendChild(cell(row[c], mixed[c])); });
       body.appendChild(tr);
     });
-    var wrapper = element("div", { className: "wb-table" });
+    // A wide table scrolls inside this box, which a keyboard can reach (and so scroll).
+    var wrapper = element("div", { className: "wb-table", tabindex: "0", role: "region", "aria-label": T.table_region });
     wrapper.appendChild(element("table", {}, element("thead", {}, head), body));
     return wrapper;
+  }
+
+  // Whether a column holds strings in more than one language (untagged strings count as one):
+  // only then are the tags written (pages.workbench.annotate does the same).
+  function mixesLanguages(rows, column) {
+    var tags = {};
+    rows.forEach(function (row) {
+      var term = row[column];
+      if (term && term.type !== "uri" && term.type !== "bnode" && (term["xml:lang"] || !term.datatype || term.datatype === XSD + "string")) {
+        tags[(term["xml:lang"] || "").toLowerCase()] = true;
+      }
+    });
+    return Object.keys(tags).length > 1;
   }
 
   function localPath(iri) {
     return iri.indexOf(config.base) === 0 && iri.length > config.base.length ? "/" + iri.slice(config.base.length) : "";
   }
 
-  function cell(term) {
+  function cell(term, mixed) {
     var td = element("td", {});
     if (!term) { return td; }
     if (term.type === "uri") {
@@ -232,16 +271,26 @@
       td.textContent = "_:" + term.value;
     } else {
       td.textContent = term.value;
-      var note = term["xml:lang"] ? "@" + term["xml:lang"] : shortType(term.datatype);
+      var tag = term["xml:lang"];
+      if (tag && tag.split("-")[0].toLowerCase() !== config.lang) { td.setAttribute("lang", tag); }
+      var type = shortType(term.datatype || (tag ? "" : XSD + "string"));
+      if (type && type !== "xsd:string") { td.setAttribute("title", type); }
+      var note = tag ? (mixed ? "@" + tag : "") : (PLAIN_TYPES.indexOf(type) >= 0 ? "" : type);
       if (note) { td.appendChild(document.createTextNode(" ")); td.appendChild(element("span", { className: "note" }, note)); }
     }
     return td;
   }
 
+  // Numbers, strings, dates and booleans read as what they are: their type is only a title
+  // (the same list as pages.workbench.PLAIN_TYPES).
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var PLAIN_TYPES = ("string boolean date dateTime gYear gYearMonth integer decimal double float int long short byte " +
+    "nonNegativeInteger positiveInteger unsignedInt unsignedLong unsignedShort unsignedByte").split(" ")
+    .map(function (name) { return "xsd:" + name; });
+
   function shortType(datatype) {
-    var xsd = "http://www.w3.org/2001/XMLSchema#";
-    if (!datatype || datatype === xsd + "string") { return ""; }
-    return datatype.indexOf(xsd) === 0 ? "xsd:" + datatype.slice(xsd.length) : datatype;
+    if (!datatype) { return ""; }
+    return datatype.indexOf(XSD) === 0 ? "xsd:" + datatype.slice(XSD.length) : datatype;
   }
 
   function addLabels(rows) {
@@ -289,14 +338,16 @@
   function drawMap(columns, rows) {
     var names = coordinateColumns(columns);
     var layer = document.getElementById("map-points");
+    var links = document.getElementById("map-links");
     layer.replaceChildren();
+    links.replaceChildren();
     var points = names ? rows.filter(function (r) { return r[names[0]] && r[names[1]]; }) : [];
     if (!points.length) { mapBox.hidden = true; return; }
     var labelColumn = columns.filter(function (c) { return /label$/i.test(c); })[0];
     var dots = points.map(function (row) {
       var p = project(parseFloat(row[names[1]].value), parseFloat(row[names[0]].value));
       var name = labelColumn && row[labelColumn] ? row[labelColumn].value : row[names[0]].value + ", " + row[names[1]].value;
-      return { x: round1(p[0]), y: round1(p[1]), label: name };
+      return { x: round1(p[0]), y: round1(p[1]), label: name, href: pointHref(columns, row, labelColumn, rows.indexOf(row)) };
     });
     placeLabels(dots).forEach(function (m) {
       if (m.leader) {
@@ -306,8 +357,29 @@
       dot.appendChild(svgElement("title", {}, m.label));
       layer.appendChild(dot);
       layer.appendChild(svgElement("text", { x: m.labelX, y: m.labelY, "text-anchor": m.anchor, "class": "wb-point-label" }, m.label));
+      links.appendChild(pointLink(m, mapBox.querySelector("svg").viewBox.baseVal.height));
     });
     mapBox.hidden = false;
+  }
+
+  // A point as a link over its dot (pages.workbench.point_href says where it leads), sized in
+  // CSS pixels, so that it stays a 24 px target however small the map is drawn.
+  function pointLink(m, height) {
+    var link = element("a", { className: "wb-point-link", href: m.href }, element("span", { className: "wb-visually-hidden" }, m.label));
+    link.style.left = (m.x / 10).toFixed(2) + "%";
+    link.style.top = (m.y * 100 / height).toFixed(2) + "%";
+    return element("li", {}, link);
+  }
+
+  function pointHref(columns, row, labelColumn, index) {
+    var named = labelColumn ? labelColumn.slice(0, -5) : "";
+    var term = named && row[named] && row[named].type === "uri" ? row[named] : null;
+    if (term && localPath(term.value)) { return localPath(term.value); }
+    for (var i = 0; i < columns.length; i += 1) {
+      var t = row[columns[i]];
+      if (t && t.type === "uri" && localPath(t.value)) { return localPath(t.value); }
+    }
+    return "#result-row-" + (index + 1);
   }
 
   // Label placement, the same as canada.markers on the server (keep the two in step): west to
@@ -359,7 +431,7 @@
       var anchor = rect[0] > d.x ? "start" : rect[2] < d.x ? "end" : "middle";
       var end = leader ? [round1(Math.min(Math.max(d.x, rect[0]), rect[2])), round1(Math.min(Math.max(d.y, rect[1]), rect[3]))] : null;
       return {
-        x: d.x, y: d.y, label: d.label, anchor: anchor, leader: end,
+        x: d.x, y: d.y, label: d.label, href: d.href, anchor: anchor, leader: end,
         labelX: round1(anchor === "start" ? rect[0] + HALO : anchor === "end" ? rect[2] - HALO : (rect[0] + rect[2]) / 2),
         labelY: round1(rect[1] + HALO + ASCENT * FONT)
       };
@@ -416,4 +488,5 @@
 
   startEditor();
   wireGallery();
+  if (editor) { editor.on("change", followEdits); } else { textarea.addEventListener("input", followEdits); }
 }());

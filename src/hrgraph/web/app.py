@@ -36,6 +36,7 @@ from hrgraph.errors import (
 from hrgraph.pages import i18n, templating
 from hrgraph.web import (
     canned,
+    compare,
     downloads,
     feed,
     html,
@@ -94,6 +95,7 @@ def create_app(settings: Settings, engine: EngineFactory = open_engine) -> FastA
     app.include_router(feed.router)
     app.include_router(workbench.router)
     app.include_router(canned.router)
+    app.include_router(compare.router)  # /compare and /compare.csv
     app.include_router(linked_data.router)  # last: its route catches every other path
     app.add_middleware(SelectiveGZip)
     app.add_middleware(
@@ -258,7 +260,11 @@ def error_response(
             title=title,
             next=next_step,
             query=getattr(request.state, "query", None),
-            suggestions=getattr(error, "suggestions", []),
+            suggestions=[
+                (path, names.get(lang) or names.get("en") or names.get("") or path)
+                for path in getattr(error, "suggestions", [])
+                for names in [getattr(error, "names", {}).get(path, {})]
+            ],
         )
         return HTMLResponse(page, status_code=status, headers=headers)
     if _wants_json(accept):

@@ -1,10 +1,16 @@
 """The routes of the canned queries (the catalogue is engine.catalogue): `/queries/` lists them,
-and `/queries/<name>?city=whitehorse` answers one, CSV by default, for people who do not write
-SPARQL; its parameters are bound from the query string by the catalogue, never pasted."""
+and `/queries/<name>?city=whitehorse` answers one for people who do not write SPARQL; its
+parameters are bound from the query string by the catalogue, never pasted.
+
+A browser (its Accept prefers HTML, as a clicked link's does) with no `format=`, or
+`format=html`, gets the query's page: a form and the answer as a table. Any other client gets
+CSV unless it names a result type: curl, spreadsheets and scripts send `*/*` or no Accept.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -12,11 +18,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from hrgraph.engine import safety
 from hrgraph.engine.catalogue import CannedQuery, bind, catalogue, lookup, resolve
 from hrgraph.engine.interface import QueryForm, media_types
-from hrgraph.engine.queries import execute
+from hrgraph.engine.publisher import Release
+from hrgraph.engine.queries import etag_of, execute
 from hrgraph.errors import BadRequestError
 from hrgraph.pages import workbench
 from hrgraph.web import negotiation
-from hrgraph.web.html import language_of
+from hrgraph.web.html import cached_html, html_headers, language_of
 from hrgraph.web.http import answer, not_modified, prepare, publisher_of, query_params
 
 router = APIRouter()
@@ -24,7 +31,7 @@ router = APIRouter()
 #: What a canned URL answers when the client does not name a result type: CSV, for spreadsheets.
 CSV = "text/csv"
 #: Accept entries that count as naming a result type (a browser's `application/xml;q=0.9` or
-#: `*/*` does not: a link clicked in a browser gets CSV).
+#: `*/*` does not; a browser gets the page, see `wants_page`).
 EXPLICIT_TYPES = frozenset(
     (
         "text/csv",
@@ -54,8 +61,8 @@ def list_queries(request: Request) -> Response:
         request.headers.get("accept")
     ):
         return JSONResponse({"queries": listed}, headers={"Vary": "Accept"})
-    html = workbench.render_queries(language_of(request), listed)
-    return HTMLResponse(html, headers={"Vary": "Accept, Accept-Language"})
+    lang = language_of(request)
+    return HTMLResponse(workbench.render_queries(lang, listed), headers=html_headers(lang))
 
 
 def describe(query: CannedQuery) -> dict[str, object]:
@@ -76,7 +83,10 @@ def describe(query: CannedQuery) -> dict[str, object]:
 def run_canned(request: Request, name: str) -> Response:
     """The answer of a canned query, its parameters bound from the query string."""
     query = lookup(name)
-    given, format = _split_params(query_params(request))
+    params = query_params(request)
+    if wants_page(request, params):
+        return canned_page(request, query, params)
+    given, format = _split_params(params)
     with publisher_of(request).snapshot() as release:
         text = bind(query, resolve(release, query, given), release.base_iri)
         request.state.query = text
@@ -90,6 +100,45 @@ def run_canned(request: Request, name: str) -> Response:
             return answer(request, release, prepared.etag, b"", media, headers)
         result = execute(release, prepared)
         return answer(request, release, prepared.etag, result.body, media, headers)
+
+
+def wants_page(request: Request, params: Sequence[tuple[str, str]]) -> bool:
+    """`format=html`, or a browser (Accept prefers HTML) that names no format."""
+    formats = [value.strip().lower() for name, value in params if name == "format"]
+    if formats:
+        return formats == ["html"]
+    return negotiation.accepts_html(request.headers.get("accept"))
+
+
+def canned_page(
+    request: Request, query: CannedQuery, params: Sequence[tuple[str, str]]
+) -> Response:
+    """The query's page in the request's language. `lang` is the page's language, and also
+    the labels' for a query that takes it."""
+    lang = language_of(request)
+    takes_lang = workbench.takes_lang(query)
+    own = [(k, v) for k, v in params if k != "format" and (takes_lang or k != "lang")]
+    given = dict(own)
+    with publisher_of(request).snapshot() as release:
+        message = workbench.problem(release, query, own, lang)
+        if message:
+            form = workbench.fields(release, query, given, lang)
+            text = bind(query, {}, release.base_iri)
+            page = workbench.render_canned(query, lang, form, given, text, error=message)
+            raise BadRequestError(message, page=page)
+        values = workbench.bound_values(query, given, lang)
+        etag = etag_of(release.version, "canned-page", query.name, lang, urlencode(values))
+        return cached_html(
+            request, release, etag, lambda: _page(release, query, values, lang), html_headers(lang)
+        )
+
+
+def _page(release: Release, query: CannedQuery, values: dict[str, str], lang: str) -> str:
+    text = bind(query, resolve(release, query, values), release.base_iri)
+    outcome = workbench.canned_outcome(release, text, lang)
+    links = workbench.canned_links(query, values, text, lang)
+    form = workbench.fields(release, query, values, lang)
+    return workbench.render_canned(query, lang, form, values, text, outcome, links)
 
 
 def _split_params(params: Sequence[tuple[str, str]]) -> tuple[dict[str, str], str | None]:

@@ -58,6 +58,7 @@ MEDIA_TYPES: dict[str, str] = {
     ".csv": "text/csv",
     ".json": "application/json",
     ".md": "text/markdown",
+    ".sqlite": "application/vnd.sqlite3",  # the search index (build.search_index)
     # the data dictionary: self-contained, written by the builder (no user text in it)
     ".html": "text/html",
     "SHA256SUMS": "text/plain",
@@ -180,11 +181,11 @@ def listing(request: Request) -> Response:
         return JSONResponse(
             {"current": current, "releases": listed, "skipped": skipped}, headers=headers
         )
-    # No address in the other language: the listing is in English only.
+    lang = language_of(request)
     html = templating.render(
-        "downloads.html", None, "en", releases=listed, skipped=skipped, current=current
+        "downloads.html", "/downloads/", lang, releases=listed, skipped=skipped, current=current
     )
-    return HTMLResponse(html, headers=headers)
+    return HTMLResponse(html, headers={**headers, **html_headers(lang)})
 
 
 @router.api_route("/downloads/latest/{name:path}", methods=["GET", "HEAD"])

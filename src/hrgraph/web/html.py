@@ -20,15 +20,6 @@ from hrgraph.web.service import schema_org
 router = APIRouter()
 
 
-class SearchTooLongError(BadRequestError):
-    """A search longer than search.MAX_SEARCH; carries the search page to show a browser (the
-    form with the message) in place of the error page."""
-
-    def __init__(self, message: str, page: str) -> None:
-        super().__init__(message)
-        self.page = page
-
-
 def language_of(request: Request) -> str:
     """The language of a page: ?lang=, else Accept-Language (pages.i18n.choose)."""
     return i18n.choose(request.query_params.get("lang"), request.headers.get("accept-language"))
@@ -72,19 +63,17 @@ def home_page(request: Request) -> Response:
 @router.api_route("/search", methods=["GET", "HEAD"])
 def search_page(request: Request) -> Response:
     lang = language_of(request)
-    text = request.query_params.get("q", "")
-    kind = request.query_params.get("kind", "")
-    kind = kind if kind in i18n.KINDS else ""
-    params = {k: v for k, v in (("q", text), ("kind", kind)) if v}
-    refusal = search.too_long(text, lang)
+    asked = search.search_of(request.query_params, lang)
+    refusal = search.too_long(asked.text, lang)
     if refusal:
-        raise SearchTooLongError(refusal, search.render_refused(lang, text, kind, params, refusal))
+        raise BadRequestError(refusal, page=search.render_refused(asked, refusal))
     with publisher_of(request).snapshot() as release:
+        search.check(release, asked)  # an unknown filter: 400, never silently ignored
         return cached_html(
             request,
             release,
-            etag_of(release.version, "search", lang, text, kind),
-            lambda: search.render(release, lang, text, kind, params),
+            etag_of(release.version, "search", lang, *asked.key()),
+            lambda: search.render(release, asked),
             html_headers(lang),
         )
 

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, execute, run_json
 from hrgraph.errors import UnknownResourceError
+from hrgraph.pages.index import index
 from hrgraph.web import html, negotiation
 from hrgraph.web.http import answer, not_modified, prepare, publisher_of
 from hrgraph.web.service import description_response
@@ -47,9 +48,9 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
 LABELS = """
-  OPTIONAL { ?p rdfs:label ?plabel FILTER(langMatches(lang(?plabel), "en")) }
+  OPTIONAL { ?p rdfs:label ?plabel FILTER(lang(?plabel) IN ("en", "fr")) }
   OPTIONAL { ?o rdfs:label|skos:prefLabel ?olabel
-             FILTER(isIRI(?o) && (lang(?olabel) = "" || langMatches(lang(?olabel), "en"))) }"""
+             FILTER(isIRI(?o) && lang(?olabel) IN ("", "en", "fr")) }"""
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ def construct(target: Target) -> str:
 
 
 def rows_query(target: Target) -> str:
-    """The SELECT behind a target's HTML page: subject, predicate, object and English labels."""
+    """The SELECT behind a target's HTML page: subject, predicate, object and their labels in
+    English and French (the page shows those of its language)."""
     if target.kind == "document":
         where = f'GRAPH ?g {{ ?s ?p ?o }} {_graph_filter(target)} BIND("out" AS ?dir)'
     else:
@@ -224,9 +226,11 @@ def unknown(release: Release, path: str) -> UnknownResourceError:
     known = [iri[len(base) :] for iri in resources(release)]
     close = ["/" + p for p in difflib.get_close_matches(path, known, n=5, cutoff=0.6)]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
+    names = index(release).labels
     return UnknownResourceError(
         f"nothing is published at <{base}{path}> in release {release.version}.{hint} Every "
         "resource is listed in /sitemap.xml; query the data at /sparql; download it all from "
         "/downloads/.",
         close,
+        {p: names.get(base + p[1:], {}) for p in close},
     )

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from hrgraph.errors import BadRequestError, QueryError
 from hrgraph.pages import i18n, workbench
 from hrgraph.web import negotiation
-from hrgraph.web.html import language_of
+from hrgraph.web.html import html_headers, language_of
 from hrgraph.web.http import RELEASE_HEADER, publisher_of, read_body
 
 router = APIRouter()
@@ -52,7 +52,7 @@ def page(
                 outcome = workbench.failed(error)
         html = workbench.render_page(release, lang, query, outcome, switch(request, lang))
         headers = {
-            "Vary": "Accept, Accept-Language",
+            **html_headers(lang),
             "Cache-Control": "no-store" if outcome and outcome.error else "public, max-age=60",
             RELEASE_HEADER: release.version,
         }
