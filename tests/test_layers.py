@@ -195,3 +195,12 @@ def test_the_forkserver_has_the_engine_loaded(served_settings: Settings) -> None
     finally:
         engine.close()
     assert "pyoxigraph" in maps  # its native library is mapped: the module was imported
+
+
+def test_the_supervisor_loads_neither_the_application_nor_the_engine() -> None:
+    """The supervisor of `--workers N` imports web.supervisor: uvicorn and the settings only."""
+    loaded = loaded_after("hrgraph.web.supervisor")
+    assert "uvicorn" in loaded
+    heavy = ("fastapi", "pyoxigraph", "rdflib", "jinja2", "pyshacl", "hrgraph.build")
+    assert sorted(m for m in loaded if m.startswith(heavy)) == []
+    assert not {"hrgraph.web.app", "hrgraph.engine.embedded"} & loaded

@@ -143,12 +143,47 @@ def serve(**options: Any) -> None:
     (violations, a full disk, a read-only folder) the last good release is served, with a
     warning; a current release that is damaged gives way to the newest one that verifies.
     """
-    from hrgraph.build.writer import prepare_release
-    from hrgraph.web.server import serve as run_server
+    from hrgraph.web import supervisor
 
     settings = _settings(options)
-    prepare_release(settings, echo=_echo)
-    run_server(settings, echo=_echo)
+    _prepare_apart(settings)
+    if settings.workers == 1:
+        from hrgraph.web.server import serve_in_process as run
+    else:
+        run = supervisor.supervise  # never imports the application: see web/supervisor.py
+    supervisor.serve(settings, run, echo=_echo)
+
+
+def _prepare_apart(settings: Settings) -> None:
+    """Build the release when the sources changed, in a process of its own: the builder's
+    libraries and memory (rdflib, pySHACL; more than the server's own) go when it ends, instead
+    of staying in the server or supervisor for as long as it runs. Its errors are printed by it,
+    as `main` prints them; its exit status is this command's."""
+    import multiprocessing
+    import signal
+
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(settings,), name="hrgraph-build"
+    )
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the child answers Ctrl-C
+    try:
+        child.start()
+        child.join()
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    if child.exitcode:  # killed by signal N: -N, which a shell shows as 128 + N
+        sys.exit(child.exitcode if child.exitcode > 0 else 128 - child.exitcode)
+
+
+def _prepare(settings: Settings) -> None:
+    import signal
+
+    from hrgraph.build.writer import prepare_release
+    from hrgraph.web.supervisor import die_with_supervisor
+
+    die_with_supervisor()  # a killed `hrgraph serve` leaves no build running
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored by the parent, inherited
+    _mapped(lambda: prepare_release(settings, echo=_echo))
 
 
 @cli.command(epilog=exit_codes("damaged (one line per bad file)", zero="intact"))
@@ -247,8 +282,13 @@ def prune(keep: int, **options: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    _mapped(lambda: cli.main(args=argv, prog_name="hrgraph", standalone_mode=False))
+
+
+def _mapped(call: Callable[[], Any]) -> None:
+    """Run `call`, its errors mapped to one line on stderr and an exit status."""
     try:
-        cli.main(args=argv, prog_name="hrgraph", standalone_mode=False)
+        call()
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

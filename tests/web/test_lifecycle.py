@@ -216,6 +216,29 @@ def test_a_killed_server_leaves_nothing_behind(served_settings: Settings, worker
         assert httpx.get(f"{url}/sparql", params={"query": "ASK {}"}).status_code == 200
 
 
+def native_libraries(pid: int) -> str:
+    """The shared objects mapped in a process (an imported extension module maps its own)."""
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_the_supervisor_holds_neither_the_application_nor_the_builder(
+    served_settings: Settings,
+) -> None:
+    """With `--workers 2` the top process supervises only: the release was prepared in a process
+    of its own and the application is imported in the server processes, so the supervisor maps
+    neither pyoxigraph (engine, builder) nor pydantic_core (FastAPI), which they do map."""
+    with serve(served_settings, free_port(), workers=2) as (server, url):
+        assert httpx.get(f"{url}/sparql", params={"query": "ASK {}"}).status_code == 200
+        servers = server.pids("Started server process")
+        assert len(servers) == 2
+        top = native_libraries(server.process.pid)
+        assert "httptools" in top  # the probe sees the supervisor's extension modules
+        assert "pyoxigraph" not in top and "pydantic_core" not in top
+        for pid in servers:
+            assert "pyoxigraph" in native_libraries(pid)
+            assert "pydantic_core" in native_libraries(pid)
+
+
 @pytest.mark.parametrize(
     ("workers", "stop"), [(1, signal.SIGTERM), (2, signal.SIGTERM), (1, signal.SIGINT)]
 )
@@ -284,7 +307,7 @@ import os, signal, sys
 
 import uvicorn
 
-from hrgraph.web.server import Supervisor
+from hrgraph.web.supervisor import Supervisor
 
 
 def crash():
@@ -320,7 +343,7 @@ def child(folder):
     parent = multiprocessing.parent_process()
     while os.getppid() == parent.pid:  # the supervisor dies before the child sets PDEATHSIG
         time.sleep(0.01)
-    from hrgraph.web.server import die_with_supervisor
+    from hrgraph.web.supervisor import die_with_supervisor
 
     Path(folder, "orphaned").touch()
     die_with_supervisor()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +17,7 @@ import pytest
 
 from conftest import ROOT
 from hrgraph.config import Settings
-from support import free_port
+from support import free_port, wait_until
 
 
 @contextmanager
@@ -79,3 +81,40 @@ def test_serve_applies_the_connection_limits(
         wait_until_accepting(url)
         assert httpx.get(f"{url}/", params={"pad": "a" * 1000}).status_code == 200
         assert httpx.get(f"{url}/", params={"pad": "a" * 3000}).status_code == 414
+
+
+def test_ctrl_c_while_serve_builds_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    """The release is built in a process of its own (its memory leaves with it); Ctrl-C, which
+    the terminal sends to the whole process group, still ends the command as one of its own
+    errors: one line, exit status 130, no build left behind and no process left running."""
+    releases = tmp_path / "releases"
+    command = [sys.executable, "-m", "hrgraph", "serve", "--port", str(free_port())]
+    command += ["--sources", str(ROOT), "--releases", str(releases)]
+    with subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as process:
+        assert process.stderr is not None
+        log = [process.stderr.readline()]
+        while "validating" not in log[-1]:  # the build is under way, in the child
+            assert log[-1], "".join(log)
+            log.append(process.stderr.readline())
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(60) == 130, "".join(log)
+        rest = process.stderr.read().splitlines()
+        assert [line for line in rest if line.startswith("error:")] == ["error: interrupted"]
+        assert "Traceback" not in "".join(rest)
+        assert not list(releases.glob(".build-*")) and not (releases / "current").exists()
+    wait_until(lambda: not running_in_group(process.pid), 30, what="the build to stop")
+
+
+def running_in_group(group: int) -> list[int]:
+    """The processes of a process group that still run (a zombie has stopped)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except OSError:
+            continue
+        if int(pgrp) == group and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
