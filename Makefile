@@ -32,6 +32,19 @@ lint: setup
 	$(BIN)/ruff format --check src tests scripts bench
 	$(BIN)/mypy
 
+# $(call debian,TARGET,FILES,PACKAGES): install Debian's PACKAGES when one of FILES is missing
+# (which needs root; otherwise say what to run as root); a no-op once they are all there.
+define debian
+	@if $(foreach file,$(2),[ -x $(file) ] &&) true; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "make $(1): one of $(2) is missing. As root, run:" >&2; \
+	  echo "  apt-get update && apt-get install -y --no-install-recommends $(3)" >&2; \
+	  exit 1; \
+	fi; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(3)
+endef
+
 # A real headless Chromium and its driver for tests/pages/test_browser.py, from Debian's packages
 # (Selenium is told where they are and never downloads a browser of its own). Installed when
 # missing, which needs root; a no-op once they are there.
@@ -39,14 +52,7 @@ CHROMIUM     := /usr/bin/chromium
 CHROMEDRIVER := /usr/bin/chromedriver
 
 browser:
-	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then \
-	  echo "make browser: $(CHROMIUM) or $(CHROMEDRIVER) is missing. As root, run:" >&2; \
-	  echo "  apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver" >&2; \
-	  exit 1; \
-	fi; \
-	apt-get update && \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-driver
+	$(call debian,browser,$(CHROMIUM) $(CHROMEDRIVER),chromium chromium-driver)
 
 # Debian's nginx for tests/web/test_replicas.py (replicas behind a load balancer; the test runs
 # its own nginx with deploy/nginx.conf, never the system's service). Installed when missing, which
@@ -54,14 +60,7 @@ browser:
 NGINX := /usr/sbin/nginx
 
 nginx:
-	@if [ -x $(NGINX) ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then \
-	  echo "make nginx: $(NGINX) is missing. As root, run:" >&2; \
-	  echo "  apt-get update && apt-get install -y --no-install-recommends nginx" >&2; \
-	  exit 1; \
-	fi; \
-	apt-get update && \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx
+	$(call debian,nginx,$(NGINX),nginx)
 
 # A real Virtuoso for tests/engine/test_virtuoso.py and test_portability.py (the tests start their
 # own, on free loopback ports), from Debian's package. Installed when missing, which needs root; a
@@ -69,14 +68,7 @@ nginx:
 VIRTUOSO := /usr/bin/virtuoso-t
 
 virtuoso:
-	@if [ -x $(VIRTUOSO) ]; then exit 0; fi; \
-	if [ "$$(id -u)" != 0 ]; then \
-	  echo "make virtuoso: $(VIRTUOSO) is missing. As root, run:" >&2; \
-	  echo "  apt-get update && apt-get install -y --no-install-recommends virtuoso-opensource" >&2; \
-	  exit 1; \
-	fi; \
-	apt-get update && \
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends virtuoso-opensource
+	$(call debian,virtuoso,$(VIRTUOSO),virtuoso-opensource)
 
 # Real clients the tests run (tests/clients/package.json, pinned by its package-lock.json): the
 # LDES client of the TREE community group reads the change feed. Needs Node.js and npm (from
