@@ -39,7 +39,7 @@ from hrgraph.engine.interface import (
     query_timeout,
     result_too_large,
 )
-from hrgraph.engine.lexer import Kind, decode_escapes, has_escapes, lex, prologue
+from hrgraph.engine.lexer import Kind, decode_escapes, has_escapes, is_keyword, lex, prologue
 from hrgraph.engine.prefixes import prefixes_for
 from hrgraph.errors import (
     BadGatewayError,
@@ -282,8 +282,9 @@ def virtuoso_body(body: bytes, media_type: str, form: QueryForm) -> tuple[bytes,
     escaped), and its ASK answer, one `__ASK_RETVAL` row (1) or none, as a boolean."""
     if form.returns_graph:
         return body, media_type
-    for pattern, replacement in _VIRTUOSO_BNODES:
-        body = pattern.sub(replacement, body)
+    if b"nodeID://" in body:  # one scan of an answer without blank nodes, not two
+        for pattern, replacement in _VIRTUOSO_BNODES:
+            body = pattern.sub(replacement, body)
     if form is not QueryForm.ASK:
         return body, media_type
     results = ox.parse_query_results(body, format=_checkable(CHECKABLE_RESULTS, media_type))
@@ -324,7 +325,7 @@ def refuse_server_extensions(query: str) -> None:
     `DEFINE` pragmas (the Sponger fetches from the web on `input:grab-all`)."""
     text = decode_escapes(query) if has_escapes(query) else query
     for token in lex(text, max_nesting=len(text) + 1):
-        if token.kind is Kind.WORD and token.text.upper() == "DEFINE":
+        if is_keyword(token, "DEFINE"):
             raise _refused("the DEFINE pragma", token.line, token.column)
         if token.kind is Kind.IRI and token.text[1:].lower().startswith(_SQL_SCHEMES):
             raise _refused(token.text, token.line, token.column)
@@ -427,9 +428,12 @@ def declare_prefixes(query: str, prefixes: Mapping[str, str]) -> tuple[str, int]
     if not missing:
         return query, 0
     line = " ".join(f"PREFIX {name}: <{prefixes[name]}>" for name in missing)
-    if len(tokens) > 1 and tokens[0].text.upper() == "BASE" and tokens[1].kind is Kind.IRI:
-        # After the server's BASE on the first line (Virtuoso takes no BASE after a PREFIX).
-        end = tokens[1].column - 1 + len(tokens[1].text) if tokens[1].line == 1 else -1
-        if end > 0:
-            return f"{query[:end]} {line}{query[end:]}", 0
+    if (
+        len(tokens) > 1
+        and is_keyword(tokens[0], "BASE")
+        and tokens[1].kind is Kind.IRI
+        and tokens[1].line == 1
+    ):  # after a BASE on the first line (Virtuoso takes no BASE after a PREFIX)
+        end = tokens[1].column - 1 + len(tokens[1].text)
+        return f"{query[:end]} {line}{query[end:]}", 0
     return f"{line}\n{query}", 1

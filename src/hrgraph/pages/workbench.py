@@ -42,7 +42,7 @@ FORMATS = ("csv", "tsv", "json", "xml")
 MAP_FRAME = canada.frame()
 _SAFE_IRI = re.compile(r"[^\x00-\x20<>\"{}|^`\\]+")
 _XSD = "http://www.w3.org/2001/XMLSchema#"
-#: Datatypes a value shows plainly (workbench.js has the same list).
+#: Datatypes a value shows plainly (here and in workbench.js, which gets them in its config).
 PLAIN_TYPES = frozenset(
     f"xsd:{name}"
     for names in (
@@ -319,6 +319,7 @@ def _config(release: Release, lang: str) -> str:
         "prefixes": release.prefixes,
         "strings": i18n.workbench_strings(lang),
         "shownRows": SHOWN_ROWS,
+        "plainTypes": sorted(PLAIN_TYPES),
         # How the server's map (canada.py) places a point, so the script places them alike.
         "map": {
             "left": MAP_FRAME.left,

@@ -282,11 +282,9 @@
   }
 
   // Numbers, strings, dates and booleans read as what they are: their type is only a title
-  // (the same list as pages.workbench.PLAIN_TYPES).
+  // (the server's list: pages.workbench.PLAIN_TYPES).
   var XSD = "http://www.w3.org/2001/XMLSchema#";
-  var PLAIN_TYPES = ("string boolean date dateTime gYear gYearMonth integer decimal double float int long short byte " +
-    "nonNegativeInteger positiveInteger unsignedInt unsignedLong unsignedShort unsignedByte").split(" ")
-    .map(function (name) { return "xsd:" + name; });
+  var PLAIN_TYPES = config.plainTypes;
 
   function shortType(datatype) {
     if (!datatype) { return ""; }

@@ -261,9 +261,8 @@ def error_response(
             next=next_step,
             query=getattr(request.state, "query", None),
             suggestions=[
-                (path, names.get(lang) or names.get("en") or names.get("") or path)
+                (path, getattr(error, "names", {}).get(path, {}).get(lang, path))
                 for path in getattr(error, "suggestions", [])
-                for names in [getattr(error, "names", {}).get(path, {})]
             ],
         )
         return HTMLResponse(page, status_code=status, headers=headers)

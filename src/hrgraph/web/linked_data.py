@@ -23,6 +23,7 @@ from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import bindings, execute, run_json
 from hrgraph.errors import UnknownResourceError
 from hrgraph.pages.index import index
+from hrgraph.vocab import LANGUAGES
 from hrgraph.web import html, negotiation
 from hrgraph.web.http import answer, not_modified, prepare, publisher_of
 from hrgraph.web.service import description_response
@@ -226,11 +227,11 @@ def unknown(release: Release, path: str) -> UnknownResourceError:
     known = [iri[len(base) :] for iri in resources(release)]
     close = ["/" + p for p in difflib.get_close_matches(path, known, n=5, cutoff=0.6)]
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    names = index(release).labels
+    labels = index(release)
     return UnknownResourceError(
         f"nothing is published at <{base}{path}> in release {release.version}.{hint} Every "
         "resource is listed in /sitemap.xml; query the data at /sparql; download it all from "
         "/downloads/.",
         close,
-        {p: names.get(base + p[1:], {}) for p in close},
+        {p: {lang: labels.label(base + p[1:], lang) for lang in LANGUAGES} for p in close},
     )
