@@ -95,7 +95,8 @@ class Uses:
 
 
 def city_overview(builder: PageLinker, page: PageParts) -> CityOverview:
-    uses = _uses(builder)
+    # The same for every city page and language: computed once per release (whole-graph queries).
+    uses = builder.release.memo("pages-city-uses", lambda: _uses(builder))
     here = uses.of_city(builder.iri)
     done = here.union(*(uses.broader.get(practice, set()) for practice in here))
     others = {p for (place, p) in uses.users if place != builder.iri} - done

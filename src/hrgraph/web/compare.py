@@ -8,13 +8,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from hrgraph.engine.interface import QueryAnswer
 from hrgraph.engine.publisher import Release
 from hrgraph.engine.queries import etag_of
 from hrgraph.errors import BadRequestError
 from hrgraph.pages import compare
 from hrgraph.web.html import cached_html, html_headers, language_of
-from hrgraph.web.http import answer, not_modified, publisher_of, query_params
+from hrgraph.web.http import publisher_of, query_params
 
 router = APIRouter()
 
@@ -61,10 +60,6 @@ def compare_csv(request: Request) -> Response:
             "Content-Language": lang,
             "Content-Disposition": f'inline; filename="compare-{lang}.csv"',
         }
-        if not_modified(request, etag):
-            return answer(request, release, etag, b"", CSV, headers)
-        cached = release.cache.get(etag)
-        if cached is None:
-            cached = QueryAnswer(CSV, compare.csv_text(release, lang, chosen).encode())
-            release.cache.put(etag, cached)
-        return answer(request, release, etag, cached.body, CSV, headers)
+        return cached_html(
+            request, release, etag, lambda: compare.csv_text(release, lang, chosen), headers, CSV
+        )

@@ -35,16 +35,17 @@ def cached_html(
     etag: str,
     make: Callable[[], str],
     headers: Mapping[str, str],
+    media: str = "text/html",
 ) -> Response:
-    """A page from the release's answer cache (rendered at first request: a page never changes
-    within a release), or 304 when the client has it already."""
+    """A page (or another rendering, of type `media`) from the release's answer cache, rendered
+    at first request: it never changes within a release; or 304 when the client has it."""
     if not_modified(request, etag):
-        return answer(request, release, etag, b"", "text/html", headers)
+        return answer(request, release, etag, b"", media, headers)
     cached = release.cache.get(etag)
     if cached is None:
-        cached = QueryAnswer("text/html", make().encode())
+        cached = QueryAnswer(media, make().encode())
         release.cache.put(etag, cached)
-    return answer(request, release, etag, cached.body, "text/html", headers)
+    return answer(request, release, etag, cached.body, media, headers)
 
 
 @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
