@@ -37,6 +37,10 @@ CURRENT = "current"
 MANIFEST = integrity.MANIFEST
 SUMS = integrity.SUMS
 STORE = integrity.STORE
+#: The search index (written by build/search_index.py, read by pages/search.py) and the facets a
+#: search can be refined by (query-string parameters; each a kind whose resources are its values).
+SEARCH_INDEX = "search.sqlite"
+SEARCH_FACETS = ("city", "practice", "population")
 #: Prefixes of the folders a build or prune leaves behind when it dies, and of set-aside releases.
 BUILDING, PRUNING, DAMAGED = ".build-", ".pruning-", ".damaged-"
 

@@ -22,16 +22,15 @@ from collections.abc import Iterable, Iterator
 import pyoxigraph as ox
 
 from hrgraph.kinds import BY_NAME, kinds_of_classes
+from hrgraph.release import SEARCH_FACETS, SEARCH_INDEX
 from hrgraph.vocab import INFERRED_PATH
 
-FILE = "search.sqlite"
+FILE = SEARCH_INDEX
 MEDIA_TYPE = "application/vnd.sqlite3"
 TITLE = {"en": "Search index (SQLite FTS5)", "fr": "Index de recherche (SQLite FTS5)"}
-#: The facets a search can be refined by (their names are the query-string parameters).
-FACETS = ("city", "practice", "population")
-#: The kind whose resources are the facet's values (each is also its own value: the page of
-#: Halifax is found with city=halifax).
-FACET_KINDS = {"city": "city", "practice": "practice", "population": "population"}
+#: The facets a search can be refined by; each is also the kind whose resources are its values
+#: (each is its own value too: the page of Halifax is found with city=halifax).
+FACETS = SEARCH_FACETS
 
 SCHEMA = """
 CREATE TABLE resource (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
@@ -124,10 +123,10 @@ def _facets(store: ox.Store, base: str, name: str, kinds: dict[str, str]) -> dic
     """Resource -> its values of the facet `name` (IRIs of resources of the facet's kind)."""
     found: dict[str, set[str]] = defaultdict(set)
     for iri, value in _query(store, base, FACET_QUERIES[name]):
-        if iri in kinds and kinds.get(value) == FACET_KINDS[name]:
+        if iri in kinds and kinds.get(value) == name:
             found[iri].add(value)
     for iri, kind in kinds.items():
-        if kind == FACET_KINDS[name]:
+        if kind == name:
             found[iri].add(iri)
     return found
 
@@ -151,7 +150,7 @@ def _insert(
     context: list[str] = []
     for name in FACETS:
         for value in sorted(facets[name].get(iri, ())):
-            row = (number, name, value, slug(value, FACET_KINDS[name]))
+            row = (number, name, value, slug(value, name))
             database.execute("INSERT INTO facet VALUES (?, ?, ?, ?)", row)
             if value != iri:
                 context += labels.get(value, [])

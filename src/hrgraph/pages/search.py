@@ -25,13 +25,14 @@ from hrgraph.kinds import BY_NAME
 from hrgraph.pages import i18n, templating
 from hrgraph.pages.links import Link
 from hrgraph.pages.parts import Item, Linker, group_rank, normalise
+from hrgraph.release import SEARCH_FACETS, SEARCH_INDEX
 
 #: Search queries longer than this are refused with a message (no one types more).
 MAX_SEARCH = 200
-#: The index's file in a release (build.search_index.FILE; tests check they agree).
-FILE = "search.sqlite"
+#: The index's file in a release.
+FILE = SEARCH_INDEX
 #: The filters, in the order they are shown; each is a query-string parameter.
-FACETS = ("kind", "city", "practice", "population")
+FACETS = ("kind", *SEARCH_FACETS)
 #: Kinds the page links to for browsing when a search finds nothing.
 BROWSE = ("program", "organization", "practice", "city", "lesson")
 #: bm25 weights of the index's columns: label, body, context (city, practices...), joined words.
@@ -230,9 +231,13 @@ def suggestion(release: Release, database: sqlite3.Connection, search: Search) -
         return ""
     terms = vocabulary(release)
     replaced = []
-    for word in search.words:
-        close = difflib.get_close_matches(normalise(word), terms, n=1, cutoff=0.7)
-        replaced.append(close[0] if word in unknown and close else word)
+    for word in search.words:  # the close-match scan (the whole vocabulary) for unknown words only
+        close = (
+            difflib.get_close_matches(normalise(word), terms, n=1, cutoff=0.7)
+            if word in unknown
+            else []
+        )
+        replaced.append(close[0] if close else word)
     return " ".join(replaced) if replaced != search.words else ""
 
 
@@ -269,14 +274,15 @@ def hit(helper: Linker, iri: str, kind: str, facets: Mapping[str, list[str]]) ->
     return Hit(item, cities)
 
 
-def find(release: Release, search: Search) -> tuple[Found, str]:
-    """The results of `search`, with its facets, and the suggestion when a word is unknown."""
+def find(release: Release, search: Search, suggest: bool = True) -> tuple[Found, str]:
+    """The results of `search`, with its facets, and (if `suggest`) the suggestion when a word
+    is unknown."""
     helper = Linker(release, search.lang)
     with connect(release) as database:
         hits = matching(database, search)
         found = counts(database, search)
         values = facets_of(database, release)
-        suggested = suggestion(release, database, search) if search.words else ""
+        suggested = suggestion(release, database, search) if suggest and search.words else ""
     grouped: dict[str, list[Hit]] = {}
     for iri, kind in hits:  # the index's kinds: those the facets count
         grouped.setdefault(kind, []).append(hit(helper, iri, kind, values.get(iri, {})))
@@ -341,7 +347,7 @@ def render(release: Release, search: Search) -> str:
     found, suggested = find(release, search)
     text = message(search, found.total)
     if not found.total and suggested:  # typo tolerance: the results of the suggestion instead
-        found, _ = find(release, replace(search, text=suggested))
+        found, _ = find(release, replace(search, text=suggested), suggest=False)
         if found.total:
             text += " " + strings["search_instead"].format(q=suggested)
     return page(
