@@ -203,9 +203,11 @@ class Choice:
 def render(release: Release, lang: str, chosen: Selection, message: str = "") -> str:
     """The page; with a `message` (filters it cannot apply), the form and the message alone."""
     shown, found = table(release, lang, chosen), grid(release)
-    template = templating.environment().get_template("compare.html")
-    return template.render(
-        **chrome(lang, chosen.params()),
+    return templating.render(
+        "compare.html",
+        "/compare",
+        lang,
+        chosen.params(),
         **choices(found, Linker(release, lang), chosen),
         table=None if message else shown,
         message=message,
@@ -237,22 +239,6 @@ def counted(lang: str, noun: str, shown: int, total: int) -> str:
     if shown == total:
         return f"{total} {word}"
     return i18n.strings(lang)["compare_of"].format(shown=shown, total=total, noun=word)
-
-
-def chrome(lang: str, params: list[tuple[str, str]]) -> dict[str, object]:
-    """base.html's language chrome for /compare with its filters: templating.chrome takes one
-    value per parameter, and the filters repeat `city` and `practice`."""
-    found = templating.chrome(None, lang)
-
-    def url(code: str) -> str:
-        return "/compare?" + urlencode([*params, ("lang", code)])
-
-    found["switch"] = url(i18n.other(lang))
-    found["hreflang"] = [
-        *((code, url(code)) for code in i18n.LANGUAGES),
-        ("x-default", "/compare" + ("?" + urlencode(params) if params else "")),
-    ]
-    return found
 
 
 def csv_text(release: Release, lang: str, chosen: Selection) -> str:

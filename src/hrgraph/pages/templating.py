@@ -4,7 +4,7 @@ the link to the same page in the other language, the hreflang alternates)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from urllib.parse import urlencode
 
@@ -24,19 +24,22 @@ def environment() -> Environment:
     return environment
 
 
-def chrome(
-    path: str | None, lang: str, params: Mapping[str, str] | None = None
-) -> dict[str, object]:
+#: A page's query-string parameters: a mapping, or pairs where a name repeats (/compare's filters).
+Params = Mapping[str, str] | Sequence[tuple[str, str]]
+
+
+def chrome(path: str | None, lang: str, params: Params | None = None) -> dict[str, object]:
     """What base.html needs: the language, its strings, and, for a page with an address (`path`
     and its `params`), the link to it in the other language and the hreflang alternates
     (x-default: the negotiated URL). Without one base.html links to `?lang=` of the other."""
     found: dict[str, object] = {"lang": lang, "other": i18n.other(lang), "s": i18n.strings(lang)}
     if path is None:
         return found
-    extra = dict(params or {})
+    pairs = params.items() if isinstance(params, Mapping) else params or ()
+    extra = [(name, value) for name, value in pairs if name != "lang"]  # each URL sets its own
 
     def url(code: str) -> str:
-        return path + "?" + urlencode({**extra, "lang": code})
+        return path + "?" + urlencode([*extra, ("lang", code)])
 
     found["switch"] = url(i18n.other(lang))
     found["hreflang"] = [
@@ -46,7 +49,7 @@ def chrome(
     return found
 
 
-def render(template: str, path: str | None, lang: str, params: Mapping[str, str] | None = None,
+def render(template: str, path: str | None, lang: str, params: Params | None = None,
            /, **context: object) -> str:  # fmt: skip
     """The page `template` at `path` (with `params`) in `lang`; see `chrome`. The arguments are
     positional: `context` may hold any name (document pages pass their own `path`)."""
